@@ -1,0 +1,87 @@
+"""The ``relsim`` command: dispatches to one module per subcommand in ``engine.commands``.
+
+Exit codes: 0 success, 1 some simulations failed, 2 bad input, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from engine import __version__
+from engine.errors import ConfigError, RelsimError
+
+EXIT_BAD_INPUT = 2
+
+# name -> module in engine.commands; modules are imported only when their command runs.
+COMMANDS = {
+    "simulate": "simulate",
+    "serve": "serve",
+    "run": "run",
+    "resume": "resume",
+    "rerun": "rerun",
+    "runs": "runs",
+    "show": "show",
+    "export": "export",
+    "dash": "dash",
+    "demo": "demo",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"relsim: error: {message}\n")
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
+    parser = _Parser(prog="relsim", description="Run batches of LLM relationship simulations.")
+    parser.add_argument("--version", action="version", version=f"relsim {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log model-call warnings")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    modules: dict[str, object] = {}
+    for name, module_name in COMMANDS.items():
+        try:
+            module = importlib.import_module(f"engine.commands.{module_name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"engine.commands.{module_name}":
+                raise
+            continue
+        module.add_parser(sub)
+        modules[name] = module
+    return parser, modules
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser, modules = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not [a for a in argv if not a.startswith("-")] and "dash" in modules and not (
+        {"-h", "--help", "--version"} & set(argv)
+    ):
+        argv = ["dash", *argv]  # plain `relsim` opens the dashboard
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.verbose else logging.ERROR,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    command = args.command
+    if command is None:
+        parser.print_help()
+        return EXIT_BAD_INPUT
+    try:
+        return int(modules[command].run(args) or 0)  # type: ignore[attr-defined]
+    except ConfigError as exc:
+        print(f"relsim: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except RelsimError as exc:
+        print(f"relsim: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("relsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

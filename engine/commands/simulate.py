@@ -1,0 +1,114 @@
+"""``relsim simulate``: one simulation, streamed to the terminal as a readable transcript."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from engine.events import (
+    ActionTaken,
+    AppraisalMade,
+    CallFailed,
+    EventBase,
+    Narration,
+    RetryWarning,
+    SceneEnded,
+    SceneStarted,
+    SceneTransition,
+    SimulationStarted,
+)
+from engine.textsafe import printable
+
+DEFAULT_PAIR = ("aiko-tanaka", "kwame-asante")
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("simulate", help="run one simulation and stream its transcript")
+    p.add_argument("personas", nargs="*", metavar="PERSONA",
+                   help="two persona ids, first names or .toml paths (default: %(default)s)",
+                   default=list(DEFAULT_PAIR))
+    p.add_argument("--scenes", type=int, default=10, metavar="K", help="scenes to play (1-50)")
+    p.add_argument("--beats", type=int, default=3, metavar="N", help="beats per scene (1-20)")
+    p.add_argument("--seed", type=int, default=0, metavar="S")
+    p.add_argument("--model", default=None, help="model string (default: $RELSIM_MODEL or sim)")
+    p.add_argument("--base-url", default=None, help="endpoint for OpenAI-compatible models")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from engine.errors import ConfigError
+    from engine.llm.registry import resolve_model
+    from engine.sim.agent import RelationshipAgent
+    from engine.sim.scene_master import SceneMaster
+    from engine.sim.simulation import MAX_BEATS, MAX_SCENES, Simulation, check_range
+
+    if len(args.personas) != 2:
+        raise ConfigError(f"give exactly two personas, got {len(args.personas)}")
+    check_range("--scenes", args.scenes, 1, MAX_SCENES)
+    check_range("--beats", args.beats, 1, MAX_BEATS)
+    provider = resolve_model(args.model, base_url=args.base_url)
+    a = RelationshipAgent.from_persona(args.personas[0], model=provider)
+    b = RelationshipAgent.from_persona(args.personas[1], model=provider)
+    console = Console(highlight=False)
+    colours = {a.name: "cyan", b.name: "magenta"}
+
+    def line(*parts: tuple[str, str]) -> None:
+        text = Text()
+        for content, style in parts:
+            text.append(printable(content), style=style)
+        console.print(text)
+
+    def show(event: EventBase) -> None:
+        if isinstance(event, SimulationStarted):
+            line((f"{a.name} × {b.name}", "bold"), (f"  model: {event.model_label}", "dim"),
+                 (f"  seed {event.seed}, {event.num_scenes} scenes × {event.beats_per_scene} beats", "dim"))
+        elif isinstance(event, SceneStarted):
+            console.rule(Text(printable(f"Scene {event.scene_index + 1}: {event.turning_point.title}"
+                                        f"  [{event.turning_point.category}]"), style="bold yellow"))
+            line((event.setting, "italic"))
+            line((event.opening, ""))
+        elif isinstance(event, Narration):
+            line(("  ", ""), (event.text, "italic dim"))
+        elif isinstance(event, AppraisalMade):
+            top = sorted(event.emotions.items(), key=lambda kv: kv[1], reverse=True)[:3]
+            feel = ", ".join(f"{k} {v:.1f}" for k, v in top)
+            line(("    ", ""), (event.agent, colours.get(event.agent, "")),
+                 (f" feels {feel}" + (" (fallback)" if event.fallback else ""), "dim"))
+        elif isinstance(event, ActionTaken):
+            line(("    ", ""), (f"{event.agent} (thinks) ", colours.get(event.agent, "")),
+                 (event.inner_thoughts, "dim italic"))
+            line(("    ", ""), (f"{event.agent}: ", f"bold {colours.get(event.agent, '')}"),
+                 (f"\u201c{event.line}\u201d ", ""), (event.behaviour, "dim"))
+        elif isinstance(event, RetryWarning):
+            line(("    ⚠ retry ", "yellow"),
+                 (f"{event.purpose} attempt {event.attempt}/{event.max_attempts} "
+                  f"({event.error_class}): {event.reason}", "yellow"))
+        elif isinstance(event, CallFailed):
+            kind = "fallback used" if event.fallback else "failed"
+            line(("    ✖ ", "red"), (f"{event.purpose} {kind} after {event.attempts} attempts", "red"))
+        elif isinstance(event, SceneEnded):
+            line(("  Summary: ", "bold"), (event.entry.summary, ""))
+            for c in event.entry.commitments.values():
+                line(("  ", ""), (f"{c.agent} commitment {c.score}/10", f"bold {colours.get(c.agent, '')}"),
+                     (f"  {c.reasoning}", "dim"))
+        elif isinstance(event, SceneTransition):
+            line(("  … ", "dim"), (event.bridge, "dim italic"))
+
+    sm = SceneMaster(a, b, model=provider)
+    sim = Simulation(sm, a, b, seed=args.seed, num_scenes=args.scenes, sink=show)
+    log = asyncio.run(sim.run_auto_async(args.beats))
+
+    table = Table(title="Commitment log")
+    table.add_column("#", justify="right")
+    table.add_column("Turning point")
+    table.add_column(a.name, justify="right", style=colours[a.name])
+    table.add_column(b.name, justify="right", style=colours[b.name])
+    for entry in log:
+        table.add_row(str(entry.scene_index + 1), Text(printable(entry.turning_point.title)),
+                      str(entry.score_of(a.name)), str(entry.score_of(b.name)))
+    console.print(table)
+    return 0

@@ -1,0 +1,26 @@
+"""The built-in hashing embedder: deterministic bag-of-words vectors, no model needed."""
+
+from __future__ import annotations
+
+import math
+import re
+import zlib
+
+DIMENSIONS = 64
+_WORD = re.compile(r"[a-z0-9']+")
+
+
+def hash_embed(text: str, dimensions: int = DIMENSIONS) -> list[float]:
+    vector = [0.0] * dimensions
+    for word in _WORD.findall(text.lower()):
+        h = zlib.crc32(word.encode())
+        vector[h % dimensions] += 1.0 if h & 0x80000000 else -1.0
+    norm = math.sqrt(sum(v * v for v in vector))
+    return [v / norm for v in vector] if norm else vector
+
+
+def cosine(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=False))
+    na = math.sqrt(sum(x * x for x in a))
+    nb = math.sqrt(sum(y * y for y in b))
+    return dot / (na * nb) if na and nb else 0.0

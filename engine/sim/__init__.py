@@ -1,0 +1,1 @@
+"""The relationship domain: personas, agents, memory, scenes, schemas, prompts, the simulator."""

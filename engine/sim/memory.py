@@ -1,0 +1,62 @@
+"""Per-agent memory: working memory across scenes, identity memories, and retrieval that mixes
+semantic similarity with emotional similarity."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from engine.llm.embedding import cosine
+
+SEMANTIC_WEIGHT = 0.6
+EMOTION_WEIGHT = 0.4
+
+
+@dataclass(slots=True)
+class MemoryItem:
+    text: str
+    kind: str  # identity | action | reflection | summary
+    scene_index: int | None = None
+    emotions: tuple[float, ...] | None = None
+    embedding: list[float] | None = None
+
+
+def emotion_similarity(a: Sequence[float], b: Sequence[float]) -> float:
+    """1 for identical emotion profiles, 0 for opposite extremes."""
+    return 1.0 - sum(abs(x - y) for x, y in zip(a, b, strict=True)) / len(a)
+
+
+class MemoryStore:
+    def __init__(self, capacity: int = 400) -> None:
+        self.items: list[MemoryItem] = []
+        self.capacity = capacity
+
+    def add(self, item: MemoryItem) -> None:
+        self.items.append(item)
+        if len(self.items) > self.capacity:
+            # Identity memories are who the agent is: forget working memory first.
+            for index, old in enumerate(self.items):
+                if old.kind != "identity":
+                    del self.items[index]
+                    break
+
+    def unembedded(self) -> list[MemoryItem]:
+        return [item for item in self.items if item.embedding is None]
+
+    def retrieve(
+        self,
+        query_embedding: list[float],
+        query_emotions: Sequence[float] | None = None,
+        k: int = 4,
+    ) -> list[MemoryItem]:
+        """The ``k`` memories most relevant to a moment: what it is about and how it feels."""
+        scored: list[tuple[float, int, MemoryItem]] = []
+        for index, item in enumerate(self.items):
+            if item.embedding is None:
+                continue
+            score = SEMANTIC_WEIGHT * cosine(query_embedding, item.embedding)
+            if query_emotions is not None and item.emotions is not None:
+                score += EMOTION_WEIGHT * emotion_similarity(query_emotions, item.emotions)
+            scored.append((score, -index, item))
+        scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
+        return [item for _, _, item in scored[:k]]

@@ -1,0 +1,55 @@
+"""Plain records shared by the simulation, its events and its results."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Role = Literal["A", "B"]
+
+
+class AgentInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    role: Role
+    persona_id: str | None = None
+    summary: str
+
+
+class TurningPointRef(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    category: str
+    title: str
+    uncertainty: Literal["self", "partner", "relationship"]
+
+
+class PartnerCommitment(BaseModel):
+    """One partner's commitment after a scene (Rusbult's investment model, 0–10 each)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    agent: str
+    role: Role
+    score: int = Field(ge=0, le=10)
+    reasoning: str
+    satisfaction: int = Field(ge=0, le=10)
+    alternatives: int = Field(ge=0, le=10)
+    investment: int = Field(ge=0, le=10)
+
+
+class CommitmentEntry(BaseModel):
+    """The commitment log's entry for one scene: both partners, named, never ambiguous."""
+
+    model_config = ConfigDict(frozen=True)
+
+    scene_index: int
+    turning_point: TurningPointRef
+    summary: str
+    commitments: dict[str, PartnerCommitment]
+
+    def score_of(self, agent_name: str) -> int:
+        return self.commitments[agent_name].score

@@ -1,0 +1,363 @@
+"""Simulation: plays a couple through a plan of turning-point scenes and returns the
+commitment log. Reports everything it does as events to an optional sink."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterable
+from contextlib import contextmanager
+from typing import Any
+
+from engine._sync import run_sync
+from engine.errors import ConfigError
+from engine.events import (
+    ActionTaken,
+    AppraisalMade,
+    CommitmentScored,
+    EventBase,
+    EventSink,
+    MemoriesAppraised,
+    Narration,
+    PerspectiveFormed,
+    ReflectionMade,
+    SceneEnded,
+    SceneStarted,
+    SceneSummarized,
+    SceneTransition,
+    SimulationCompleted,
+    SimulationFailed,
+    SimulationStarted,
+)
+from engine.llm.scope import CallScope, call_scope, current_scope
+from engine.sim.agent import RelationshipAgent
+from engine.sim.records import AgentInfo, CommitmentEntry, PartnerCommitment
+from engine.sim.scene_master import SceneMaster
+from engine.sim.schemas import Emotions, SceneSetup, SceneSummary
+from engine.sim.turning_points import DEFAULT_SCENES
+
+MAX_SCENES = 50
+MAX_BEATS = 20
+
+
+def calls_on_critical_path(num_scenes: int, beats: int) -> int:
+    """Dependent model calls in the longest chain of one simulation (for latency benchmarks):
+    per scene setup → perspectives → beats × (beat → appraise∥choices∥recall → act) →
+    summary → commitments∥reflections → transition (none after the last scene)."""
+    return num_scenes * (5 + 3 * beats) - 1
+
+
+def check_range(name: str, value: int, low: int, high: int) -> int:
+    if not isinstance(value, int) or not low <= value <= high:
+        raise ConfigError(f"{name} must be an integer from {low} to {high}, got {value!r}")
+    return value
+
+
+class Simulation:
+    def __init__(
+        self,
+        scene_master: SceneMaster,
+        agent1: RelationshipAgent,
+        agent2: RelationshipAgent,
+        *,
+        seed: int = 0,
+        num_scenes: int | None = None,
+        sim_id: str | None = None,
+        sink: EventSink | None = None,
+    ) -> None:
+        if scene_master.agents != (agent1, agent2):
+            raise ConfigError("the Scene Master must be built with the same two agents, in order")
+        self.scene_master = scene_master
+        self.agents = (agent1, agent2)
+        self.seed = seed
+        plan_len = len(scene_master.plan) if scene_master.plan is not None else None
+        self.num_scenes = check_range(
+            "num_scenes", num_scenes or plan_len or DEFAULT_SCENES, 1, MAX_SCENES
+        )
+        self.sim_id = sim_id or uuid.uuid4().hex[:8]
+        self.sink = sink
+        self.commitment_log: list[CommitmentEntry] = []
+        self._identity_appraised = False
+        self._transition_pending = False
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    @contextmanager
+    def _scoped(self) -> Any:
+        outer = current_scope()
+        if outer.sim_id == self.sim_id and outer.sink is self.sink:
+            yield outer
+            return
+        with call_scope(CallScope(self.sink, self.sim_id, self.seed)) as scope:
+            yield scope
+
+    def _emit(self, event: EventBase) -> None:
+        if self.sink is not None:
+            self.sink(event)
+
+    def agent_info(self) -> list[AgentInfo]:
+        return [
+            AgentInfo(name=a.name, role=a.role or "A", persona_id=a.persona.id, summary=a.persona.summary)
+            for a in self.agents
+        ]
+
+    # -- run -----------------------------------------------------------------------------------
+
+    async def run_auto_async(self, num_interactions_per_scene: int = 3) -> list[CommitmentEntry]:
+        """Run every remaining scene of the plan; returns the commitment log (one entry per
+        scene, both partners scored)."""
+        beats = check_range("num_interactions_per_scene", num_interactions_per_scene, 1, MAX_BEATS)
+        sm = self.scene_master
+        plan = sm.ensure_plan(self.num_scenes, self.seed)
+        with self._scoped():
+            self._emit(
+                SimulationStarted(
+                    sim_id=self.sim_id,
+                    agents=self.agent_info(),
+                    model=sm.provider.model,
+                    model_label=sm.provider.label,
+                    seed=self.seed,
+                    num_scenes=len(plan),
+                    beats_per_scene=beats,
+                    plan=[tp.ref() for tp in plan],
+                    start_scene=sm.scene_index,
+                )
+            )
+            try:
+                await self._appraise_identity()
+                if self._transition_pending:
+                    await self._transition()
+                while not sm.finished:
+                    await self.run_scene_async(beats)
+                    await self._transition()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                self._emit(
+                    SimulationFailed(
+                        sim_id=self.sim_id,
+                        reason=str(exc) or type(exc).__name__,
+                        error_type=type(exc).__name__,
+                        scene_index=sm.scene_index,
+                    )
+                )
+                raise
+            self._emit(SimulationCompleted(sim_id=self.sim_id, commitment_log=self.commitment_log))
+        return self.commitment_log
+
+    def run_auto(self, num_interactions_per_scene: int = 3) -> list[CommitmentEntry]:
+        return run_sync(self.run_auto_async(num_interactions_per_scene), "Simulation.run_auto_async")
+
+    async def _appraise_identity(self) -> None:
+        if self._identity_appraised:
+            return
+        self._identity_appraised = True
+        for agent in self.agents:
+            items, fallbacks = await agent.appraise_memories()
+            if items:
+                self._emit(
+                    MemoriesAppraised(
+                        sim_id=self.sim_id,
+                        agent=agent.name,
+                        count=len(items),
+                        fallback_count=fallbacks,
+                        emotions=[list(i.emotions or ()) for i in items],
+                    )
+                )
+
+    async def _transition(self) -> None:
+        self._transition_pending = False
+        index = self.scene_master.scene_index
+        transition = await self.scene_master.next_scene_async()
+        if transition is not None:
+            self._emit(
+                SceneTransition(
+                    sim_id=self.sim_id,
+                    scene_index=index + 1,
+                    bridge=transition.bridge,
+                    time_passed=transition.time_passed,
+                )
+            )
+
+    async def run_scene_async(self, num_interactions: int = 3) -> CommitmentEntry:
+        """Play the current scene: set-up, ``num_interactions`` beats, summary, both partners'
+        commitment. Does not advance to the next scene (``run_auto_async`` does)."""
+        check_range("num_interactions", num_interactions, 1, MAX_BEATS)
+        sm = self.scene_master
+        sm.ensure_plan(self.num_scenes, self.seed)
+        a, b = self.agents
+        with self._scoped():
+            setup = await sm.initialize_async()
+            scene = sm.scene
+            assert scene is not None
+            index = scene.index
+            self._emit(
+                SceneStarted(
+                    sim_id=self.sim_id,
+                    scene_index=index,
+                    turning_point=scene.turning_point.ref(),
+                    scenario=scene.scenario,
+                    setting=setup.setting,
+                    conflict=setup.conflict,
+                    goals={a.name: setup.goal_a, b.name: setup.goal_b},
+                    opening=setup.opening,
+                )
+            )
+            views = await asyncio.gather(sm.generate_context_async(a), sm.generate_context_async(b))
+            for agent, text in zip(self.agents, views, strict=True):
+                self._emit(PerspectiveFormed(sim_id=self.sim_id, scene_index=index, agent=agent.name, text=text))
+            for beat in range(1, num_interactions + 1):
+                await self._beat(index, beat)
+            summary = await sm.summarize_async()
+            self._emit(
+                SceneSummarized(
+                    sim_id=self.sim_id, scene_index=index, summary=summary.summary,
+                    key_moments=list(summary.key_moments),
+                )
+            )
+            score_a, score_b, reflect_a, reflect_b = await asyncio.gather(
+                sm.commitment_score_async(a),
+                sm.commitment_score_async(b),
+                a.reflect_async(summary.summary),
+                b.reflect_async(summary.summary),
+            )
+            commitments: dict[str, PartnerCommitment] = {}
+            for agent, score in ((a, score_a), (b, score_b)):
+                commitments[agent.name] = PartnerCommitment(
+                    agent=agent.name,
+                    role=agent.role or "A",
+                    score=score.commitment,
+                    reasoning=score.reasoning,
+                    satisfaction=score.satisfaction,
+                    alternatives=score.quality_of_alternatives,
+                    investment=score.investment,
+                )
+                self._emit(CommitmentScored(sim_id=self.sim_id, scene_index=index, commitment=commitments[agent.name]))
+            for agent, reflection in ((a, reflect_a), (b, reflect_b)):
+                self._emit(
+                    ReflectionMade(
+                        sim_id=self.sim_id, scene_index=index, agent=agent.name,
+                        text=reflection.reflection, feeling=reflection.feeling_towards_partner,
+                    )
+                )
+            entry = CommitmentEntry(
+                scene_index=index,
+                turning_point=scene.turning_point.ref(),
+                summary=summary.summary,
+                commitments=commitments,
+            )
+            self._apply_scene_end(entry, reflections={a.name: reflect_a.reflection, b.name: reflect_b.reflection})
+            self._emit(SceneEnded(sim_id=self.sim_id, scene_index=index, entry=entry))
+            return entry
+
+    def run_scene(self, num_interactions: int = 3) -> CommitmentEntry:
+        return run_sync(self.run_scene_async(num_interactions), "Simulation.run_scene_async")
+
+    async def _beat(self, index: int, beat: int) -> None:
+        sm = self.scene_master
+        outcome = await sm.progress_async()
+        actor = outcome.actor
+        self._emit(
+            Narration(sim_id=self.sim_id, scene_index=index, beat=beat, text=outcome.narration, next_actor=actor.name)
+        )
+        appraisal, options, memories = await asyncio.gather(
+            actor.appraise_result(outcome.narration),
+            actor.make_choices_async(outcome.narration),
+            actor.recall_async(outcome.narration),
+        )
+        self._emit(
+            AppraisalMade(
+                sim_id=self.sim_id, scene_index=index, beat=beat, agent=actor.name,
+                emotions=appraisal.value.emotions.model_dump(),
+                inner_thoughts=appraisal.value.inner_thoughts, fallback=appraisal.fallback,
+            )
+        )
+        sm.record_emotions(actor, appraisal.value.emotions)
+        action = await actor.act_async(outcome.narration, options, memories)
+        chosen = options[action.choice - 1]
+        self._emit(
+            ActionTaken(
+                sim_id=self.sim_id, scene_index=index, beat=beat, agent=actor.name,
+                options=[o.label for o in options], chosen=action.choice,
+                inner_thoughts=action.inner_thoughts, line=action.line, behaviour=action.behaviour,
+            )
+        )
+        self._apply_action(index, actor, chosen.label, action.line, action.behaviour, appraisal.value.emotions)
+
+    # -- state changes shared by live runs and restores ----------------------------------------
+
+    def _apply_action(self, index: int, actor: RelationshipAgent, option: str, line: str,
+                      behaviour: str, emotions: Emotions) -> None:
+        self.scene_master.record_action(actor, option, line, behaviour)
+        partner = actor.partner
+        assert partner is not None
+        actor.remember(f"I said to {partner.name}: {line}", "action", index, emotions)
+        partner.remember(f"{actor.name} said to me: {line}", "action", index)
+
+    def _apply_scene_end(self, entry: CommitmentEntry, reflections: dict[str, str]) -> None:
+        sm = self.scene_master
+        sm.close_scene({name: c.score for name, c in entry.commitments.items()})
+        for agent in self.agents:
+            agent.remember(entry.summary, "summary", entry.scene_index)
+            agent.remember(reflections[agent.name], "reflection", entry.scene_index)
+        self.commitment_log.append(entry)
+        self._transition_pending = True
+
+    # -- resume --------------------------------------------------------------------------------
+
+    def restore(self, events: Iterable[EventBase]) -> int:
+        """Rebuild state from a previous run's events so ``run_auto_async`` continues after the
+        last completed scene. Events of an unfinished scene are ignored (it is replayed).
+        Returns the number of completed scenes restored."""
+        events = list(events)
+        completed = {e.scene_index for e in events if isinstance(e, SceneEnded)}
+        sm = self.scene_master
+        sm.ensure_plan(self.num_scenes, self.seed)
+        by_name = {a.name: a for a in self.agents}
+        pending_emotions: dict[tuple[int, int], Emotions] = {}
+        last_transition = -1
+        for event in events:
+            if isinstance(event, MemoriesAppraised):
+                items = [m for m in by_name[event.agent].memory.items if m.kind == "identity"]
+                for item, emotions in zip(items, event.emotions, strict=False):
+                    item.emotions = tuple(emotions)
+                self._identity_appraised = True
+            scene_index = getattr(event, "scene_index", None)
+            if scene_index not in completed:
+                continue
+            if isinstance(event, SceneStarted):
+                a, b = self.agents
+                setup = SceneSetup(
+                    setting=event.setting, conflict=event.conflict, goal_a=event.goals[a.name],
+                    goal_b=event.goals[b.name], opening=event.opening,
+                )
+                sm.restore_scene(event.scene_index, event.turning_point.id, event.scenario, setup)
+            elif isinstance(event, AppraisalMade):
+                emotions = Emotions(**event.emotions)
+                by_name[event.agent].emotions = emotions
+                sm.record_emotions(by_name[event.agent], emotions)
+                pending_emotions[(event.scene_index, event.beat)] = emotions
+            elif isinstance(event, ActionTaken):
+                actor = by_name[event.agent]
+                emotions = pending_emotions.get((event.scene_index, event.beat), Emotions.neutral())
+                self._apply_action(event.scene_index, actor, event.options[event.chosen - 1],
+                                   event.line, event.behaviour, emotions)
+            elif isinstance(event, SceneSummarized):
+                sm.restore_summary(SceneSummary(summary=event.summary, key_moments=event.key_moments))
+            elif isinstance(event, SceneEnded):
+                reflections = {
+                    e.agent: e.text for e in events
+                    if isinstance(e, ReflectionMade) and e.scene_index == event.scene_index
+                }
+                self._apply_scene_end(event.entry, reflections)
+                sm.scene_index = event.scene_index
+            elif isinstance(event, SceneTransition):
+                sm.scene_index = event.scene_index
+                sm.bridge = event.bridge
+                last_transition = event.scene_index
+                self._transition_pending = False
+        if completed and last_transition != max(completed) + 1:
+            sm.scene_index = max(completed)
+            self._transition_pending = True
+        return len(completed)
+

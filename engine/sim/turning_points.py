@@ -1,0 +1,101 @@
+"""The turning-point library and scene plans drawn from it."""
+
+from __future__ import annotations
+
+import random
+import tomllib
+from functools import cache
+from importlib import resources
+from string import Template
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.errors import ConfigError
+from engine.sim.records import TurningPointRef
+
+CATEGORIES = (
+    "Initial Formation",
+    "Relationship Development",
+    "Challenges or Tests",
+    "Conflict & Repair",
+    "Deepening or Milestones",
+    "Other Modern Turning Points",
+    "Transitions or Endings",
+)
+# rel_sim's default plan: two scenes of each of these, in this order.
+DEFAULT_PLAN_CATEGORIES = (
+    "Relationship Development",
+    "Challenges or Tests",
+    "Conflict & Repair",
+    "Deepening or Milestones",
+    "Other Modern Turning Points",
+)
+DEFAULT_SCENES = 10
+
+
+class TurningPoint(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    category: Literal[
+        "Initial Formation",
+        "Relationship Development",
+        "Challenges or Tests",
+        "Conflict & Repair",
+        "Deepening or Milestones",
+        "Other Modern Turning Points",
+        "Transitions or Endings",
+    ]
+    title: str
+    uncertainty: Literal["self", "partner", "relationship"]
+    strain: float = Field(ge=0.0, le=1.0)
+    scenario: str
+
+    def ref(self) -> TurningPointRef:
+        return TurningPointRef(
+            id=self.id, category=self.category, title=self.title, uncertainty=self.uncertainty
+        )
+
+    def scenario_for(self, name_a: str, name_b: str) -> str:
+        return Template(self.scenario).safe_substitute(a=name_a, b=name_b)
+
+
+@cache
+def library() -> dict[str, TurningPoint]:
+    text = resources.files("engine.sim").joinpath("data/turning_points.toml").read_text("utf-8")
+    entries = tomllib.loads(text)["turning_point"]
+    return {tp.id: tp for tp in (TurningPoint.model_validate(e) for e in entries)}
+
+
+def strain_of(turning_point_id: str) -> float:
+    tp = library().get(turning_point_id)
+    return tp.strain if tp else 0.5
+
+
+def get_turning_point(key: str) -> TurningPoint:
+    try:
+        return library()[key]
+    except KeyError:
+        raise ConfigError(f"unknown turning point '{key}'") from None
+
+
+def build_plan(num_scenes: int = DEFAULT_SCENES, seed: int = 0,
+               categories: tuple[str, ...] = DEFAULT_PLAN_CATEGORIES) -> list[TurningPoint]:
+    """Pick ``num_scenes`` turning points: categories in story order, two per category for the
+    default ten, spread evenly for other lengths; no turning point repeats while any is left."""
+    if num_scenes < 1:
+        raise ConfigError("a plan needs at least one scene")
+    unknown = [c for c in categories if c not in CATEGORIES]
+    if unknown:
+        raise ConfigError(f"unknown turning-point categories: {', '.join(unknown)}")
+    rng = random.Random(f"plan:{seed}")
+    sequence = [categories[i * len(categories) // num_scenes] for i in range(num_scenes)]
+    pools = {c: [tp for tp in library().values() if tp.category == c] for c in categories}
+    for pool in pools.values():
+        rng.shuffle(pool)
+    plan: list[TurningPoint] = []
+    for index, category in enumerate(sequence):
+        pool = pools[category]
+        plan.append(pool[index % len(pool)] if pool else rng.choice(list(library().values())))
+    return plan
