@@ -1,0 +1,1 @@
+"""Many simulations: batch spec, runner (supervisor), event bus, run log, reader, live state."""
