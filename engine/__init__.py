@@ -1,10 +1,10 @@
 """relsim's engine: the public Python API.
 
-    agent1 = RelationshipAgent("Alice", "A thoughtful introvert who values deep conversations.")
-    agent2 = RelationshipAgent("Bob", "An outgoing extrovert who loves socializing.")
-    scene_master = SceneMaster(agent1, agent2)
-    simulation = Simulation(scene_master, agent1, agent2)
-    commitment_log = await simulation.run_auto_async(num_interactions_per_scene=3)
+agent1 = RelationshipAgent("Alice", "A thoughtful introvert who values deep conversations.")
+agent2 = RelationshipAgent("Bob", "An outgoing extrovert who loves socializing.")
+scene_master = SceneMaster(agent1, agent2)
+simulation = Simulation(scene_master, agent1, agent2)
+commitment_log = await simulation.run_auto_async(num_interactions_per_scene=3)
 """
 
 from engine.errors import (

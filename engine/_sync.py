@@ -22,5 +22,6 @@ def run_sync(coro: Coroutine[Any, Any, T], async_name: str) -> T:
         return asyncio.run(coro)
     coro.close()
     raise SyncInAsyncError(
-        f"called the sync wrapper inside a running event loop; use `await {async_name}(...)` instead"
+        "called the sync wrapper inside a running event loop; "
+        f"use `await {async_name}(...)` instead"
     )

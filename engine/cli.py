@@ -57,8 +57,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser, modules = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not [a for a in argv if not a.startswith("-")] and "dash" in modules and not (
-        {"-h", "--help", "--version"} & set(argv)
+    if (
+        not [a for a in argv if not a.startswith("-")]
+        and "dash" in modules
+        and not ({"-h", "--help", "--version"} & set(argv))
     ):
         argv = ["dash", *argv]  # plain `relsim` opens the dashboard
     args = parser.parse_args(argv)

@@ -7,7 +7,7 @@ class RelsimError(Exception):
     """Base class for every error relsim raises on purpose."""
 
 
-class ConfigError(RelsimError):
+class ConfigError(RelsimError, ValueError):
     """Bad user input: an unknown model, a malformed persona file, an out-of-range option."""
 
 
@@ -34,3 +34,23 @@ class StructuredOutputError(LLMError):
 
 class SyncInAsyncError(RelsimError, RuntimeError):
     """A sync wrapper was called while an event loop is running."""
+
+
+class EndpointError(LLMError):
+    """A model endpoint kept failing (rate limits or transient errors) after every retry."""
+
+
+class EndpointFatalError(LLMError):
+    """An endpoint refused the configuration itself (bad key, unknown model, rejected schema).
+
+    Retrying cannot help and every other simulation on the endpoint would fail the same way, so
+    the batch runner stops the whole batch on this error. The message never contains a key."""
+
+    def __init__(self, message: str, *, status: int | None = None, endpoint: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.endpoint = endpoint
+
+
+class CacheMissError(LLMError):
+    """Replay-only mode met a request that was never recorded."""

@@ -25,9 +25,13 @@ DEFAULT_PAIR = ("aiko-tanaka", "kwame-asante")
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("simulate", help="run one simulation and stream its transcript")
-    p.add_argument("personas", nargs="*", metavar="PERSONA",
-                   help="two persona ids, first names or .toml paths (default: %(default)s)",
-                   default=list(DEFAULT_PAIR))
+    p.add_argument(
+        "personas",
+        nargs="*",
+        metavar="PERSONA",
+        help="two persona ids, first names or .toml paths (default: %(default)s)",
+        default=list(DEFAULT_PAIR),
+    )
     p.add_argument("--scenes", type=int, default=10, metavar="K", help="scenes to play (1-50)")
     p.add_argument("--beats", type=int, default=3, metavar="N", help="beats per scene (1-20)")
     p.add_argument("--seed", type=int, default=0, metavar="S")
@@ -64,11 +68,25 @@ def run(args: argparse.Namespace) -> int:
 
     def show(event: EventBase) -> None:
         if isinstance(event, SimulationStarted):
-            line((f"{a.name} × {b.name}", "bold"), (f"  model: {event.model_label}", "dim"),
-                 (f"  seed {event.seed}, {event.num_scenes} scenes × {event.beats_per_scene} beats", "dim"))
+            line(
+                (f"{a.name} × {b.name}", "bold"),
+                (f"  model: {event.model_label}", "dim"),
+                (
+                    f"  seed {event.seed}, {event.num_scenes} scenes"
+                    f" × {event.beats_per_scene} beats",
+                    "dim",
+                ),
+            )
         elif isinstance(event, SceneStarted):
-            console.rule(Text(printable(f"Scene {event.scene_index + 1}: {event.turning_point.title}"
-                                        f"  [{event.turning_point.category}]"), style="bold yellow"))
+            console.rule(
+                Text(
+                    printable(
+                        f"Scene {event.scene_index + 1}: {event.turning_point.title}"
+                        f"  [{event.turning_point.category}]"
+                    ),
+                    style="bold yellow",
+                )
+            )
             line((event.setting, "italic"))
             line((event.opening, ""))
         elif isinstance(event, Narration):
@@ -76,25 +94,46 @@ def run(args: argparse.Namespace) -> int:
         elif isinstance(event, AppraisalMade):
             top = sorted(event.emotions.items(), key=lambda kv: kv[1], reverse=True)[:3]
             feel = ", ".join(f"{k} {v:.1f}" for k, v in top)
-            line(("    ", ""), (event.agent, colours.get(event.agent, "")),
-                 (f" feels {feel}" + (" (fallback)" if event.fallback else ""), "dim"))
+            line(
+                ("    ", ""),
+                (event.agent, colours.get(event.agent, "")),
+                (f" feels {feel}" + (" (fallback)" if event.fallback else ""), "dim"),
+            )
         elif isinstance(event, ActionTaken):
-            line(("    ", ""), (f"{event.agent} (thinks) ", colours.get(event.agent, "")),
-                 (event.inner_thoughts, "dim italic"))
-            line(("    ", ""), (f"{event.agent}: ", f"bold {colours.get(event.agent, '')}"),
-                 (f"\u201c{event.line}\u201d ", ""), (event.behaviour, "dim"))
+            line(
+                ("    ", ""),
+                (f"{event.agent} (thinks) ", colours.get(event.agent, "")),
+                (event.inner_thoughts, "dim italic"),
+            )
+            line(
+                ("    ", ""),
+                (f"{event.agent}: ", f"bold {colours.get(event.agent, '')}"),
+                (f"\u201c{event.line}\u201d ", ""),
+                (event.behaviour, "dim"),
+            )
         elif isinstance(event, RetryWarning):
-            line(("    ⚠ retry ", "yellow"),
-                 (f"{event.purpose} attempt {event.attempt}/{event.max_attempts} "
-                  f"({event.error_class}): {event.reason}", "yellow"))
+            line(
+                ("    ⚠ retry ", "yellow"),
+                (
+                    f"{event.purpose} attempt {event.attempt}/{event.max_attempts} "
+                    f"({event.error_class}): {event.reason}",
+                    "yellow",
+                ),
+            )
         elif isinstance(event, CallFailed):
             kind = "fallback used" if event.fallback else "failed"
-            line(("    ✖ ", "red"), (f"{event.purpose} {kind} after {event.attempts} attempts", "red"))
+            line(
+                ("    ✖ ", "red"),
+                (f"{event.purpose} {kind} after {event.attempts} attempts", "red"),
+            )
         elif isinstance(event, SceneEnded):
             line(("  Summary: ", "bold"), (event.entry.summary, ""))
             for c in event.entry.commitments.values():
-                line(("  ", ""), (f"{c.agent} commitment {c.score}/10", f"bold {colours.get(c.agent, '')}"),
-                     (f"  {c.reasoning}", "dim"))
+                line(
+                    ("  ", ""),
+                    (f"{c.agent} commitment {c.score}/10", f"bold {colours.get(c.agent, '')}"),
+                    (f"  {c.reasoning}", "dim"),
+                )
         elif isinstance(event, SceneTransition):
             line(("  … ", "dim"), (event.bridge, "dim italic"))
 
@@ -108,7 +147,11 @@ def run(args: argparse.Namespace) -> int:
     table.add_column(a.name, justify="right", style=colours[a.name])
     table.add_column(b.name, justify="right", style=colours[b.name])
     for entry in log:
-        table.add_row(str(entry.scene_index + 1), Text(printable(entry.turning_point.title)),
-                      str(entry.score_of(a.name)), str(entry.score_of(b.name)))
+        table.add_row(
+            str(entry.scene_index + 1),
+            Text(printable(entry.turning_point.title)),
+            str(entry.score_of(a.name)),
+            str(entry.score_of(b.name)),
+        )
     console.print(table)
     return 0

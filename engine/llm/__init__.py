@@ -75,8 +75,13 @@ def model_call_structured(
 ) -> T:
     return run_sync(
         model_call_structured_async(
-            prompt, schema, model=model, system=system, purpose=purpose,
-            fallback=fallback, max_attempts=max_attempts,
+            prompt,
+            schema,
+            model=model,
+            system=system,
+            purpose=purpose,
+            fallback=fallback,
+            max_attempts=max_attempts,
         ),
         "model_call_structured_async",
     )

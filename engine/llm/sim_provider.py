@@ -126,7 +126,10 @@ class SimProvider:
 
     def delay_for(self, request: ChatRequest) -> float:
         if self.latency.jitter:
-            return self.latency.base + _rng(request_key(request), b"lat").random() * self.latency.jitter
+            return (
+                self.latency.base
+                + _rng(request_key(request), b"lat").random() * self.latency.jitter
+            )
         return self.latency.base
 
     async def embed(self, texts: list[str]) -> list[list[float]]:

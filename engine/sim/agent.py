@@ -58,7 +58,9 @@ class RelationshipAgent:
         identity_memories: Sequence[str] | None = None,
     ) -> None:
         if isinstance(persona, Persona):
-            self.persona = persona if persona.name == name else persona.model_copy(update={"name": name})
+            self.persona = (
+                persona if persona.name == name else persona.model_copy(update={"name": name})
+            )
         else:
             self.persona = Persona(name=name, summary=persona)
         self.name = name
@@ -96,7 +98,10 @@ class RelationshipAgent:
         if self.scene is not None:
             tp = self.scene.turning_point
             context["turning_point"] = {
-                "id": tp.id, "category": tp.category, "title": tp.title, "scenario": self.scene.scenario,
+                "id": tp.id,
+                "category": tp.category,
+                "title": tp.title,
+                "scenario": self.scene.scenario,
             }
             context["setting"] = self.scene.setting
             context["goal"] = self.scene.goal
@@ -119,11 +124,16 @@ class RelationshipAgent:
             item.embedding = vector
         return self.memory.retrieve(vectors[0], self.emotions.vector(), k)
 
-    def remember(self, text: str, kind: str, scene_index: int | None,
-                 emotions: Emotions | None = None) -> None:
+    def remember(
+        self, text: str, kind: str, scene_index: int | None, emotions: Emotions | None = None
+    ) -> None:
         self.memory.add(
-            MemoryItem(text=text, kind=kind, scene_index=scene_index,
-                       emotions=emotions.vector() if emotions else None)
+            MemoryItem(
+                text=text,
+                kind=kind,
+                scene_index=scene_index,
+                emotions=emotions.vector() if emotions else None,
+            )
         )
 
     # -- appraise ------------------------------------------------------------------------------
@@ -246,7 +256,9 @@ class RelationshipAgent:
         return items, fallbacks
 
     async def _appraise_batch(self, batch: list[MemoryItem]) -> bool:
-        context = self._context(memories=[{"index": i, "text": m.text} for i, m in enumerate(batch)])
+        context = self._context(
+            memories=[{"index": i, "text": m.text} for i, m in enumerate(batch)]
+        )
         fallback = MemoryAppraisals(
             appraisals=[{"index": i, "emotions": Emotions.neutral()} for i in range(len(batch))]  # type: ignore[list-item]
         )

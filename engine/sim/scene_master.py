@@ -67,7 +67,9 @@ class SceneMaster:
         agent1.partner, agent2.partner = agent2, agent1
         self.provider = resolve_model(model)
         # Commitment scoring may use a bigger model than narration.
-        self.commitment_provider = resolve_model(commitment_model) if commitment_model else self.provider
+        self.commitment_provider = (
+            resolve_model(commitment_model) if commitment_model else self.provider
+        )
         self.plan: list[TurningPoint] | None = (
             [tp if isinstance(tp, TurningPoint) else get_turning_point(tp) for tp in plan]
             if plan is not None
@@ -120,7 +122,11 @@ class SceneMaster:
                 raise RuntimeError("the scene plan is finished")
             tp = plan[self.scene_index]
         else:
-            tp = turning_point if isinstance(turning_point, TurningPoint) else get_turning_point(turning_point)
+            tp = (
+                turning_point
+                if isinstance(turning_point, TurningPoint)
+                else get_turning_point(turning_point)
+            )
         a, b = self.agents
         scenario = tp.scenario_for(a.name, b.name)
         self.scene = SceneState(index=self.scene_index, turning_point=tp, scenario=scenario)
@@ -144,7 +150,9 @@ class SceneMaster:
             agent.scene = SceneFrame(tp, scenario, setup.setting, goal)
         return setup
 
-    def restore_scene(self, index: int, turning_point_id: str, scenario: str, setup: SceneSetup) -> None:
+    def restore_scene(
+        self, index: int, turning_point_id: str, scenario: str, setup: SceneSetup
+    ) -> None:
         """Re-enter a scene recorded in a run log, without calling the model."""
         tp = get_turning_point(turning_point_id)
         self.scene_index = index
@@ -214,7 +222,9 @@ class SceneMaster:
     def progress(self) -> BeatOutcome:
         return run_sync(self.progress_async(), "SceneMaster.progress_async")
 
-    def record_action(self, agent: RelationshipAgent, option: str, line: str, behaviour: str) -> None:
+    def record_action(
+        self, agent: RelationshipAgent, option: str, line: str, behaviour: str
+    ) -> None:
         self._require_scene().transcript.append(
             {"actor": agent.name, "option": option, "line": line, "behaviour": behaviour}
         )
@@ -257,7 +267,9 @@ class SceneMaster:
             raise RuntimeError("summarize the scene before scoring commitment")
         felt = scene.emotions.get(agent.name)
         emotions = (
-            {e: round(fmean(v[i] for v in felt), 3) for i, e in enumerate(EMOTIONS)} if felt else None
+            {e: round(fmean(v[i] for v in felt), 3) for i, e in enumerate(EMOTIONS)}
+            if felt
+            else None
         )
         partner = agent.partner
         assert partner is not None

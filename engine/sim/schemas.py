@@ -120,7 +120,7 @@ class SceneSummary(_Strict):
 
 
 class CommitmentScore(_Strict):
-    """Rusbult's investment model: satisfaction, quality of alternatives, investment → commitment."""
+    """Rusbult's investment model: satisfaction, alternatives, investment → commitment."""
 
     satisfaction: Score
     quality_of_alternatives: Score

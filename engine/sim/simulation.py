@@ -97,7 +97,9 @@ class Simulation:
 
     def agent_info(self) -> list[AgentInfo]:
         return [
-            AgentInfo(name=a.name, role=a.role or "A", persona_id=a.persona.id, summary=a.persona.summary)
+            AgentInfo(
+                name=a.name, role=a.role or "A", persona_id=a.persona.id, summary=a.persona.summary
+            )
             for a in self.agents
         ]
 
@@ -146,7 +148,9 @@ class Simulation:
         return self.commitment_log
 
     def run_auto(self, num_interactions_per_scene: int = 3) -> list[CommitmentEntry]:
-        return run_sync(self.run_auto_async(num_interactions_per_scene), "Simulation.run_auto_async")
+        return run_sync(
+            self.run_auto_async(num_interactions_per_scene), "Simulation.run_auto_async"
+        )
 
     async def _appraise_identity(self) -> None:
         if self._identity_appraised:
@@ -205,13 +209,19 @@ class Simulation:
             )
             views = await asyncio.gather(sm.generate_context_async(a), sm.generate_context_async(b))
             for agent, text in zip(self.agents, views, strict=True):
-                self._emit(PerspectiveFormed(sim_id=self.sim_id, scene_index=index, agent=agent.name, text=text))
+                self._emit(
+                    PerspectiveFormed(
+                        sim_id=self.sim_id, scene_index=index, agent=agent.name, text=text
+                    )
+                )
             for beat in range(1, num_interactions + 1):
                 await self._beat(index, beat)
             summary = await sm.summarize_async()
             self._emit(
                 SceneSummarized(
-                    sim_id=self.sim_id, scene_index=index, summary=summary.summary,
+                    sim_id=self.sim_id,
+                    scene_index=index,
+                    summary=summary.summary,
                     key_moments=list(summary.key_moments),
                 )
             )
@@ -232,12 +242,19 @@ class Simulation:
                     alternatives=score.quality_of_alternatives,
                     investment=score.investment,
                 )
-                self._emit(CommitmentScored(sim_id=self.sim_id, scene_index=index, commitment=commitments[agent.name]))
+                self._emit(
+                    CommitmentScored(
+                        sim_id=self.sim_id, scene_index=index, commitment=commitments[agent.name]
+                    )
+                )
             for agent, reflection in ((a, reflect_a), (b, reflect_b)):
                 self._emit(
                     ReflectionMade(
-                        sim_id=self.sim_id, scene_index=index, agent=agent.name,
-                        text=reflection.reflection, feeling=reflection.feeling_towards_partner,
+                        sim_id=self.sim_id,
+                        scene_index=index,
+                        agent=agent.name,
+                        text=reflection.reflection,
+                        feeling=reflection.feeling_towards_partner,
                     )
                 )
             entry = CommitmentEntry(
@@ -246,7 +263,9 @@ class Simulation:
                 summary=summary.summary,
                 commitments=commitments,
             )
-            self._apply_scene_end(entry, reflections={a.name: reflect_a.reflection, b.name: reflect_b.reflection})
+            self._apply_scene_end(
+                entry, reflections={a.name: reflect_a.reflection, b.name: reflect_b.reflection}
+            )
             self._emit(SceneEnded(sim_id=self.sim_id, scene_index=index, entry=entry))
             return entry
 
@@ -258,7 +277,13 @@ class Simulation:
         outcome = await sm.progress_async()
         actor = outcome.actor
         self._emit(
-            Narration(sim_id=self.sim_id, scene_index=index, beat=beat, text=outcome.narration, next_actor=actor.name)
+            Narration(
+                sim_id=self.sim_id,
+                scene_index=index,
+                beat=beat,
+                text=outcome.narration,
+                next_actor=actor.name,
+            )
         )
         appraisal, options, memories = await asyncio.gather(
             actor.appraise_result(outcome.narration),
@@ -267,9 +292,13 @@ class Simulation:
         )
         self._emit(
             AppraisalMade(
-                sim_id=self.sim_id, scene_index=index, beat=beat, agent=actor.name,
+                sim_id=self.sim_id,
+                scene_index=index,
+                beat=beat,
+                agent=actor.name,
                 emotions=appraisal.value.emotions.model_dump(),
-                inner_thoughts=appraisal.value.inner_thoughts, fallback=appraisal.fallback,
+                inner_thoughts=appraisal.value.inner_thoughts,
+                fallback=appraisal.fallback,
             )
         )
         sm.record_emotions(actor, appraisal.value.emotions)
@@ -277,17 +306,32 @@ class Simulation:
         chosen = options[action.choice - 1]
         self._emit(
             ActionTaken(
-                sim_id=self.sim_id, scene_index=index, beat=beat, agent=actor.name,
-                options=[o.label for o in options], chosen=action.choice,
-                inner_thoughts=action.inner_thoughts, line=action.line, behaviour=action.behaviour,
+                sim_id=self.sim_id,
+                scene_index=index,
+                beat=beat,
+                agent=actor.name,
+                options=[o.label for o in options],
+                chosen=action.choice,
+                inner_thoughts=action.inner_thoughts,
+                line=action.line,
+                behaviour=action.behaviour,
             )
         )
-        self._apply_action(index, actor, chosen.label, action.line, action.behaviour, appraisal.value.emotions)
+        self._apply_action(
+            index, actor, chosen.label, action.line, action.behaviour, appraisal.value.emotions
+        )
 
     # -- state changes shared by live runs and restores ----------------------------------------
 
-    def _apply_action(self, index: int, actor: RelationshipAgent, option: str, line: str,
-                      behaviour: str, emotions: Emotions) -> None:
+    def _apply_action(
+        self,
+        index: int,
+        actor: RelationshipAgent,
+        option: str,
+        line: str,
+        behaviour: str,
+        emotions: Emotions,
+    ) -> None:
         self.scene_master.record_action(actor, option, line, behaviour)
         partner = actor.partner
         assert partner is not None
@@ -328,8 +372,11 @@ class Simulation:
             if isinstance(event, SceneStarted):
                 a, b = self.agents
                 setup = SceneSetup(
-                    setting=event.setting, conflict=event.conflict, goal_a=event.goals[a.name],
-                    goal_b=event.goals[b.name], opening=event.opening,
+                    setting=event.setting,
+                    conflict=event.conflict,
+                    goal_a=event.goals[a.name],
+                    goal_b=event.goals[b.name],
+                    opening=event.opening,
                 )
                 sm.restore_scene(event.scene_index, event.turning_point.id, event.scenario, setup)
             elif isinstance(event, AppraisalMade):
@@ -340,13 +387,22 @@ class Simulation:
             elif isinstance(event, ActionTaken):
                 actor = by_name[event.agent]
                 emotions = pending_emotions.get((event.scene_index, event.beat), Emotions.neutral())
-                self._apply_action(event.scene_index, actor, event.options[event.chosen - 1],
-                                   event.line, event.behaviour, emotions)
+                self._apply_action(
+                    event.scene_index,
+                    actor,
+                    event.options[event.chosen - 1],
+                    event.line,
+                    event.behaviour,
+                    emotions,
+                )
             elif isinstance(event, SceneSummarized):
-                sm.restore_summary(SceneSummary(summary=event.summary, key_moments=event.key_moments))
+                sm.restore_summary(
+                    SceneSummary(summary=event.summary, key_moments=event.key_moments)
+                )
             elif isinstance(event, SceneEnded):
                 reflections = {
-                    e.agent: e.text for e in events
+                    e.agent: e.text
+                    for e in events
                     if isinstance(e, ReflectionMade) and e.scene_index == event.scene_index
                 }
                 self._apply_scene_end(event.entry, reflections)
@@ -360,4 +416,3 @@ class Simulation:
             sm.scene_index = max(completed)
             self._transition_pending = True
         return len(completed)
-

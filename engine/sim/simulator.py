@@ -22,16 +22,29 @@ LABEL = "SIMULATED — no LLM"
 Context = dict[str, Any]
 
 SETTINGS = [
-    "a rain-streaked café window booth", "the kitchen at 11 p.m.", "a crowded rooftop bar",
-    "a parked car outside the apartment", "a quiet trail above the city", "a friend's noisy birthday party",
-    "the laundromat on a Sunday", "a hospital corridor", "a video call with a frozen picture",
-    "the ferry home", "a half-packed living room", "a bench in the botanical garden",
-    "a late train with no free seats", "the back row of a half-empty cinema", "a farmers' market",
+    "a rain-streaked café window booth",
+    "the kitchen at 11 p.m.",
+    "a crowded rooftop bar",
+    "a parked car outside the apartment",
+    "a quiet trail above the city",
+    "a friend's noisy birthday party",
+    "the laundromat on a Sunday",
+    "a hospital corridor",
+    "a video call with a frozen picture",
+    "the ferry home",
+    "a half-packed living room",
+    "a bench in the botanical garden",
+    "a late train with no free seats",
+    "the back row of a half-empty cinema",
+    "a farmers' market",
 ]
 OPENINGS = [
-    "The air feels heavier than usual.", "Neither of them has said the obvious thing yet.",
-    "A phone buzzes on the table and both of them look at it.", "Someone laughs too loudly nearby.",
-    "The silence stretches a beat too long.", "It starts, as these things do, with something small.",
+    "The air feels heavier than usual.",
+    "Neither of them has said the obvious thing yet.",
+    "A phone buzzes on the table and both of them look at it.",
+    "Someone laughs too loudly nearby.",
+    "The silence stretches a beat too long.",
+    "It starts, as these things do, with something small.",
 ]
 GOALS = {
     "secure": ["to understand what {partner} needs", "to stay honest without escalating"],
@@ -61,24 +74,43 @@ OPTIONS = [
     ("Name the pattern", "Point out that this keeps happening between you.", "confront"),
 ]
 LINES = {
-    "open": ["I'll be honest, {partner} — {topic} scares me more than I let on.",
-             "I keep thinking about {topic}, and I'd rather say it than carry it alone.",
-             "This matters to me. You matter to me. That's why I'm nervous."],
-    "warm": ["Hey. Whatever happens with {topic}, I'm here.", "{partner}, we'll figure it out together.",
-             "I'm not going anywhere, okay?"],
-    "curious": ["What's going through your head right now, {partner}?",
-                "Can you tell me what {topic} means to you?", "Help me understand — what do you need?"],
-    "playful": ["Well, this is a very normal amount of tension for a Tuesday.",
-                "If this were a movie, this is where the music would swell.",
-                "Okay, dramatic pause over. Your move."],
-    "confront": ["I don't think that's fair, {partner}.", "We keep circling {topic} and never land.",
-                 "I need you to hear me on this, not just nod."],
-    "avoid": ["Can we not do this right now?", "Let's talk about something else for a bit.",
-              "I need a minute. I'm not saying no — just not now."],
+    "open": [
+        "I'll be honest, {partner} — {topic} scares me more than I let on.",
+        "I keep thinking about {topic}, and I'd rather say it than carry it alone.",
+        "This matters to me. You matter to me. That's why I'm nervous.",
+    ],
+    "warm": [
+        "Hey. Whatever happens with {topic}, I'm here.",
+        "{partner}, we'll figure it out together.",
+        "I'm not going anywhere, okay?",
+    ],
+    "curious": [
+        "What's going through your head right now, {partner}?",
+        "Can you tell me what {topic} means to you?",
+        "Help me understand — what do you need?",
+    ],
+    "playful": [
+        "Well, this is a very normal amount of tension for a Tuesday.",
+        "If this were a movie, this is where the music would swell.",
+        "Okay, dramatic pause over. Your move.",
+    ],
+    "confront": [
+        "I don't think that's fair, {partner}.",
+        "We keep circling {topic} and never land.",
+        "I need you to hear me on this, not just nod.",
+    ],
+    "avoid": [
+        "Can we not do this right now?",
+        "Let's talk about something else for a bit.",
+        "I need a minute. I'm not saying no — just not now.",
+    ],
 }
 BEHAVIOUR = {
-    "open": "holds their gaze", "warm": "reaches for their hand", "curious": "leans in",
-    "playful": "grins and nudges them", "confront": "sets the cup down hard",
+    "open": "holds their gaze",
+    "warm": "reaches for their hand",
+    "curious": "leans in",
+    "playful": "grins and nudges them",
+    "confront": "sets the cup down hard",
     "avoid": "looks away toward the window",
 }
 THOUGHTS = {
@@ -91,10 +123,26 @@ THOUGHTS = {
     "anger": "I'm tired of being the one who bends.",
     "anticipation": "Something is about to change — I can feel it.",
 }
-FEELINGS = ["closer than before", "uncertain but hopeful", "hurt and wary", "grateful", "restless",
-            "tender", "frustrated", "quietly committed", "confused", "safe"]
-TIME_PASSED = ["a few days later", "two weeks later", "a month later", "that same weekend",
-               "three months later", "the following spring"]
+FEELINGS = [
+    "closer than before",
+    "uncertain but hopeful",
+    "hurt and wary",
+    "grateful",
+    "restless",
+    "tender",
+    "frustrated",
+    "quietly committed",
+    "confused",
+    "safe",
+]
+TIME_PASSED = [
+    "a few days later",
+    "two weeks later",
+    "a month later",
+    "that same weekend",
+    "three months later",
+    "the following spring",
+]
 
 
 def _affinity(approach: str, t: Traits) -> float:
@@ -238,7 +286,10 @@ def _summary(ctx: Context, rng: random.Random) -> dict[str, Any]:
         f"{step['actor']} chose to {step['option'].lower()}: \u201c{step['line']}\u201d"
         for step in ctx.get("transcript", [])
     ] or [f"{a} and {b} said little."]
-    warm = sum(_approach_of(s.get("option", "")) in ("open", "warm", "curious") for s in ctx.get("transcript", []))
+    warm = sum(
+        _approach_of(s.get("option", "")) in ("open", "warm", "curious")
+        for s in ctx.get("transcript", [])
+    )
     tone = "closer than they started" if warm * 2 >= len(moments) else "with things left unsaid"
     summary = (
         f"At {ctx['setting']}, {a} and {b} faced {_topic(ctx)}. "
@@ -254,8 +305,14 @@ def _commitment(ctx: Context, rng: random.Random) -> dict[str, Any]:
     previous: list[int] = ctx.get("previous_scores") or []
     emotions = ctx.get("emotions") or {}
     positive = fmean([emotions.get("joy", 0.4), emotions.get("acceptance", 0.4)])
-    negative = fmean([emotions.get("anger", 0.2), emotions.get("sadness", 0.2), emotions.get("fear", 0.2)])
-    start = 5.0 + 4.0 * (fit - 0.5) + {"secure": 0.8, "anxious": 0.6, "avoidant": -0.8, "fearful": -0.4}[me.attachment]
+    negative = fmean(
+        [emotions.get("anger", 0.2), emotions.get("sadness", 0.2), emotions.get("fear", 0.2)]
+    )
+    start = (
+        5.0
+        + 4.0 * (fit - 0.5)
+        + {"secure": 0.8, "anxious": 0.6, "avoidant": -0.8, "fearful": -0.4}[me.attachment]
+    )
     prev = previous[-1] if previous else start
     category = ctx["turning_point"]["category"]
     pull = 0.0
@@ -267,10 +324,14 @@ def _commitment(ctx: Context, rng: random.Random) -> dict[str, Any]:
         pull -= 0.7
     delta = 2.2 * (fit - 0.5) - 1.3 * strain * me.neuroticism + 1.6 * (positive - negative) + pull
     satisfaction = _clamp(prev + delta + rng.uniform(-0.7, 0.7))
-    investment = _clamp(2 + 0.6 * len(previous) + 3 * me.conscientiousness + (me.attachment == "anxious"))
+    investment = _clamp(
+        2 + 0.6 * len(previous) + 3 * me.conscientiousness + (me.attachment == "anxious")
+    )
     alternatives = _clamp(10 * (1 - fit) * (0.6 + 0.4 * me.extraversion) + rng.uniform(-1, 1))
     commitment = _clamp(0.55 * satisfaction + 0.3 * investment + 0.15 * (10 - alternatives))
-    direction = "grew" if commitment > prev + 0.5 else "slipped" if commitment < prev - 0.5 else "held"
+    direction = (
+        "grew" if commitment > prev + 0.5 else "slipped" if commitment < prev - 0.5 else "held"
+    )
     reasoning = (
         f"After {_topic(ctx)}, {ctx['self']['name']}'s commitment {direction}: satisfaction "
         f"{satisfaction}/10, alternatives {alternatives}/10, investment {investment}/10; "
@@ -314,7 +375,9 @@ WRITERS: dict[str, Callable[[Context, random.Random], Any]] = {
 }
 
 
-def fill_schema(schema: dict[str, Any], rng: random.Random, defs: dict[str, Any] | None = None) -> Any:
+def fill_schema(
+    schema: dict[str, Any], rng: random.Random, defs: dict[str, Any] | None = None
+) -> Any:
     """A plausible value for any JSON schema: how the simulator answers prompts it does not know."""
     defs = defs if defs is not None else schema.get("$defs", {})
     if "$ref" in schema:

@@ -102,7 +102,9 @@ _ATTACHMENT_FRICTION = {
 def compatibility(a: Traits, b: Traits) -> float:
     """The latent fit of a pair, roughly 0..1: similar values and openness, kindness and calm
     help; the anxious–avoidant trap hurts."""
-    similarity = 1 - (abs(a.openness - b.openness) + abs(a.conscientiousness - b.conscientiousness)) / 2
+    similarity = (
+        1 - (abs(a.openness - b.openness) + abs(a.conscientiousness - b.conscientiousness)) / 2
+    )
     warmth = (a.agreeableness + b.agreeableness) / 2
     calm = 1 - (a.neuroticism + b.neuroticism) / 2
     secure_bonus = 0.06 * ((a.attachment == "secure") + (b.attachment == "secure"))

@@ -80,8 +80,11 @@ def get_turning_point(key: str) -> TurningPoint:
         raise ConfigError(f"unknown turning point '{key}'") from None
 
 
-def build_plan(num_scenes: int = DEFAULT_SCENES, seed: int = 0,
-               categories: tuple[str, ...] = DEFAULT_PLAN_CATEGORIES) -> list[TurningPoint]:
+def build_plan(
+    num_scenes: int = DEFAULT_SCENES,
+    seed: int = 0,
+    categories: tuple[str, ...] = DEFAULT_PLAN_CATEGORIES,
+) -> list[TurningPoint]:
     """Pick ``num_scenes`` turning points: categories in story order, two per category for the
     default ten, spread evenly for other lengths; no turning point repeats while any is left."""
     if num_scenes < 1:

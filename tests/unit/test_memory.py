@@ -1,0 +1,38 @@
+from engine.llm.embedding import hash_embed
+from engine.sim.memory import MemoryItem, MemoryStore, emotion_similarity
+
+
+def _item(text: str, emotions: tuple[float, ...]) -> MemoryItem:
+    return MemoryItem(text=text, kind="action", emotions=emotions, embedding=hash_embed(text))
+
+
+def test_similar_emotions_score_higher_for_the_same_topic() -> None:
+    calm = (0.8, 0.7, 0.0, 0.1, 0.0, 0.0, 0.0, 0.3)
+    upset = (0.0, 0.0, 0.8, 0.3, 0.7, 0.2, 0.9, 0.1)
+    store = MemoryStore()
+    store.add(_item("we argued about moving to another city", upset))
+    store.add(_item("we talked about moving to another city", calm))
+    query = hash_embed("moving to another city")
+    assert store.retrieve(query, upset, k=1)[0].emotions == upset
+    assert store.retrieve(query, calm, k=1)[0].emotions == calm
+
+
+def test_semantic_similarity_still_matters() -> None:
+    neutral = (0.2,) * 8
+    store = MemoryStore()
+    store.add(_item("her sister's wedding in June", neutral))
+    store.add(_item("the broken dishwasher", neutral))
+    assert store.retrieve(hash_embed("the wedding"), neutral, k=1)[0].text.startswith("her sister")
+
+
+def test_emotion_similarity_bounds() -> None:
+    assert emotion_similarity((0.5,) * 8, (0.5,) * 8) == 1.0
+    assert emotion_similarity((0.0,) * 8, (1.0,) * 8) == 0.0
+
+
+def test_capacity_forgets_working_memory_before_identity() -> None:
+    store = MemoryStore(capacity=3)
+    store.add(MemoryItem("who I am", "identity"))
+    for i in range(5):
+        store.add(MemoryItem(f"event {i}", "action"))
+    assert [m.text for m in store.items] == ["who I am", "event 3", "event 4"]
