@@ -1,1 +1,1 @@
-"""One module per ``relsim`` subcommand; each exposes ``add_parser(subparsers)`` and ``run(args)``."""
+"""One module per ``relsim`` subcommand, each with ``add_parser(subparsers)`` and ``run(args)``."""
