@@ -118,11 +118,14 @@ class RelationshipAgent:
     async def recall_async(self, situation: str, k: int = RECALL_K) -> list[MemoryItem]:
         """Memories relevant to ``situation``; embeds it with any memories not yet embedded,
         in one embedding call."""
+        # Read the mood before awaiting: an appraisal running alongside may replace it, and the
+        # query must not depend on which reply lands first.
+        mood = self.emotions.vector()
         pending = self.memory.unembedded()
         vectors = await self.provider.embed([situation, *(m.text for m in pending)])
         for item, vector in zip(pending, vectors[1:], strict=True):
             item.embedding = vector
-        return self.memory.retrieve(vectors[0], self.emotions.vector(), k)
+        return self.memory.retrieve(vectors[0], mood, k)
 
     def remember(
         self, text: str, kind: str, scene_index: int | None, emotions: Emotions | None = None

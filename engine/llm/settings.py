@@ -1,0 +1,204 @@
+"""Model strings and endpoint settings for OpenAI-compatible providers.
+
+``provider/model`` (``openai/gpt-4o-mini``, ``ollama/llama3.1``, ``vllm/Qwen/Qwen3-32B``,
+``llamacpp/local``, ``openai-compatible/<model>``) plus a base URL (several, comma-separated, for
+replicas of one model) and a key from the environment. The key is held in a ``Secret`` whose
+``repr``/``str`` never show it, so settings can be logged, shown and put into events safely.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from engine.errors import ConfigError
+
+StructuredMode = Literal["json_schema", "json_object", "prompt"]
+CacheMode = Literal["off", "read-write", "replay-only"]
+
+PROVIDERS = ("openai", "ollama", "vllm", "llamacpp", "openai-compatible")
+DEFAULT_BASE_URLS: dict[str, str] = {
+    "openai": "https://api.openai.com/v1",
+    "ollama": "http://localhost:11434/v1",
+    "vllm": "http://localhost:8000/v1",
+    "llamacpp": "http://localhost:8080/v1",
+}
+# Ollama's /v1 accepts JSON mode reliably; the others do schema-constrained decoding.
+DEFAULT_STRUCTURED: dict[str, StructuredMode] = {"ollama": "json_object"}
+STRUCTURED_MODES: tuple[StructuredMode, ...] = ("json_schema", "json_object", "prompt")
+CACHE_MODES: tuple[CacheMode, ...] = ("off", "read-write", "replay-only")
+
+
+class Secret:
+    """A credential. Only ``reveal()`` gives the value; every other view is masked."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __reduce__(self) -> tuple[object, ...]:  # never pickled into a file by accident
+        raise TypeError("a Secret cannot be pickled")
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Admission settings for each replica: adaptive concurrency and optional rate buckets."""
+
+    start: int = 16
+    min: int = 1
+    max: int = 256
+    rpm: float | None = None
+    tpm: float | None = None
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.min <= self.start <= self.max:
+            raise ConfigError(
+                f"concurrency limits must satisfy 1 <= min <= start <= max, got "
+                f"min={self.min} start={self.start} max={self.max}"
+            )
+        for name in ("rpm", "tpm"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ConfigError(f"{name} must be positive, got {value}")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Transport retries: how many, full-jitter exponential backoff bounds, request timeout."""
+
+    max_retries: int = 6
+    base_s: float = 0.25
+    cap_s: float = 20.0
+    timeout_s: float = 120.0
+    # A hint longer than this is treated as "the endpoint is down" (the breaker parks calls).
+    max_hint_s: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointSettings:
+    provider: str
+    model: str
+    base_urls: tuple[str, ...]
+    api_key: Secret | None = field(default=None)
+    structured: StructuredMode = "json_schema"
+    limits: Limits = field(default_factory=Limits)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    cache_mode: CacheMode = "off"
+    cache_dir: str | None = None
+
+    @property
+    def model_string(self) -> str:
+        return f"{self.provider}/{self.model}"
+
+    @property
+    def endpoint(self) -> str:
+        """A display name for the endpoint (no secrets: URLs lose any user:password part)."""
+        return ",".join(self.base_urls)
+
+
+def _clean_url(url: str) -> str:
+    url = url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"base URL '{_redact(url)}' is not an http(s) URL")
+    if parts.username or parts.password:
+        raise ConfigError(
+            "put the API key in OPENAI_API_KEY or RELSIM_API_KEY, not in the base URL"
+        )
+    return urlunsplit(parts)
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password or parts.username:
+        host = parts.hostname or ""
+        return urlunsplit(parts._replace(netloc=f"***@{host}"))
+    return url
+
+
+def _number(env: Mapping[str, str], name: str) -> float | None:
+    raw = env.get(name)
+    if not raw:
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+
+
+def is_remote_model(spec: str) -> bool:
+    return spec.split("/", 1)[0] in PROVIDERS
+
+
+def parse_model(
+    spec: str,
+    *,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    structured: str | None = None,
+    limits: Limits | None = None,
+    retry: RetryPolicy | None = None,
+    cache_mode: str | None = None,
+    cache_dir: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> EndpointSettings:
+    """Settings for a ``provider/model`` string; arguments win over the environment."""
+    env = os.environ if env is None else env
+    provider, sep, model = spec.strip().partition("/")
+    if not sep or not model:
+        raise ConfigError(
+            f"model '{spec}' needs the form provider/model, e.g. openai/gpt-4o-mini"
+        )
+    if provider not in PROVIDERS:
+        raise ConfigError(
+            f"unknown model provider '{provider}': use sim or one of {', '.join(PROVIDERS)}"
+        )
+    urls = base_url or env.get("RELSIM_BASE_URL") or DEFAULT_BASE_URLS.get(provider)
+    if not urls:
+        raise ConfigError(f"model '{spec}' needs --base-url (or RELSIM_BASE_URL)")
+    base_urls = tuple(dict.fromkeys(_clean_url(u) for u in urls.split(",") if u.strip()))
+    if not base_urls:
+        raise ConfigError("--base-url is empty")
+    key = api_key or env.get("RELSIM_API_KEY") or env.get("OPENAI_API_KEY")
+    mode = (structured or env.get("RELSIM_STRUCTURED")
+            or DEFAULT_STRUCTURED.get(provider, "json_schema"))
+    if mode not in STRUCTURED_MODES:
+        raise ConfigError(f"structured output mode must be one of {', '.join(STRUCTURED_MODES)}")
+    cmode = cache_mode or env.get("RELSIM_CACHE") or "off"
+    if cmode not in CACHE_MODES:
+        raise ConfigError(f"cache mode must be one of {', '.join(CACHE_MODES)}")
+    if limits is None:
+        rpm, tpm = _number(env, "RELSIM_RPM"), _number(env, "RELSIM_TPM")
+        conc = _number(env, "RELSIM_CONCURRENCY")
+        limits = Limits(
+            start=int(conc) if conc else 16, max=max(256, int(conc or 0)), rpm=rpm, tpm=tpm
+        )
+    return EndpointSettings(
+        provider=provider,
+        model=model,
+        base_urls=base_urls,
+        api_key=Secret(key) if key else None,
+        structured=mode,  # type: ignore[arg-type]
+        limits=limits,
+        retry=retry or RetryPolicy(),
+        cache_mode=cmode,  # type: ignore[arg-type]
+        cache_dir=cache_dir or env.get("RELSIM_CACHE_DIR"),
+    )
