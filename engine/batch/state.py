@@ -97,8 +97,12 @@ class BatchState:
     completion_tokens: int = 0
     started_at: float = field(default_factory=time.time)
     finished_at: float | None = None
-    recent_retries: deque[RetryWarning] = field(default_factory=lambda: deque(maxlen=RECENT_RETRIES))
-    recent_dialogue: deque[DialogueLine] = field(default_factory=lambda: deque(maxlen=RECENT_DIALOGUE))
+    recent_retries: deque[RetryWarning] = field(
+        default_factory=lambda: deque(maxlen=RECENT_RETRIES)
+    )
+    recent_dialogue: deque[DialogueLine] = field(
+        default_factory=lambda: deque(maxlen=RECENT_DIALOGUE)
+    )
     endpoints: dict[str, EndpointRow] = field(default_factory=dict)
     version: int = 0
 
@@ -160,7 +164,9 @@ class BatchState:
             self.recent_retries.append(event)
             if event.will_retry:
                 wait = f" in {event.wait_s:.0f} s" if event.wait_s else ""
-                row.activity = f"retrying {event.purpose} {event.attempt + 1}/{event.max_attempts}{wait}"
+                row.activity = (
+                    f"retrying {event.purpose} {event.attempt + 1}/{event.max_attempts}{wait}"
+                )
         elif isinstance(event, CallFailed):
             self.fallbacks += event.fallback
         elif isinstance(event, SceneStarted):
@@ -181,7 +187,8 @@ class BatchState:
             row.attempt = event.attempt
             row.reason = event.reason
             if event.state == "running":
-                row.started_at = row.started_at if row.activity == "waiting on endpoint" else event.t
+                resumed = row.activity == "waiting on endpoint"
+                row.started_at = row.started_at if resumed else event.t
                 row.ended_at = None
                 row.activity = "generating"
             elif event.state == "waiting":

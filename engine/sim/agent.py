@@ -250,9 +250,14 @@ class RelationshipAgent:
             for text in memories:
                 self.memory.add(MemoryItem(text=text, kind="identity"))
         items = [m for m in self.memory.items if m.kind == "identity" and m.emotions is None]
+        if not items:
+            return [], 0
         batches = [items[i : i + batch_size] for i in range(0, len(items), max(1, batch_size))]
-        results = await asyncio.gather(*(self._appraise_batch(b) for b in batches))
-        vectors = await self.provider.embed([m.text for m in items]) if items else []
+        # Embedding does not depend on the appraisals: one round trip for all of it.
+        vectors, *results = await asyncio.gather(
+            self.provider.embed([m.text for m in items]),
+            *(self._appraise_batch(b) for b in batches),
+        )
         for item, vector in zip(items, vectors, strict=True):
             item.embedding = vector
         fallbacks = sum(len(b) for b, fell_back in zip(batches, results, strict=True) if fell_back)

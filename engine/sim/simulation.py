@@ -40,11 +40,12 @@ MAX_SCENES = 50
 MAX_BEATS = 20
 
 
-def calls_on_critical_path(num_scenes: int, beats: int) -> int:
+def calls_on_critical_path(num_scenes: int, beats: int, identity_memories: bool = True) -> int:
     """Dependent model calls in the longest chain of one simulation (for latency benchmarks):
-    per scene setup → perspectives → beats × (beat → appraise∥choices∥recall → act) →
+    identity memories (both partners' appraisals and embeddings at once), then per scene
+    setup → perspectives → beats × (beat → appraise∥choices∥recall → act) →
     summary → commitments∥reflections → transition (none after the last scene)."""
-    return num_scenes * (5 + 3 * beats) - 1
+    return int(identity_memories) + num_scenes * (5 + 3 * beats) - 1
 
 
 def check_range(name: str, value: int, low: int, high: int) -> int:
@@ -156,8 +157,8 @@ class Simulation:
         if self._identity_appraised:
             return
         self._identity_appraised = True
-        for agent in self.agents:
-            items, fallbacks = await agent.appraise_memories()
+        appraised = await asyncio.gather(*(agent.appraise_memories() for agent in self.agents))
+        for agent, (items, fallbacks) in zip(self.agents, appraised, strict=True):
             if items:
                 self._emit(
                     MemoriesAppraised(

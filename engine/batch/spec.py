@@ -1,0 +1,310 @@
+"""Batch specification: what to run. A TOML file, or the same model built in code.
+
+``expand()`` turns a spec into one ``SimPlan`` per simulation, deterministically: the same spec
+always gives the same sim ids, pairs and per-simulation seeds, so a run directory's manifest is
+enough to resume or rerun any simulation.
+"""
+
+from __future__ import annotations
+
+import glob as globmod
+import hashlib
+import itertools
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from engine.errors import ConfigError, PersonaError
+from engine.sim.personas import Persona, find_persona, load_persona, personas_dir
+from engine.sim.simulation import MAX_BEATS, MAX_SCENES
+
+MAX_REPLICATES = 10_000
+MAX_CONCURRENCY = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class SimPlan:
+    """One simulation of a batch: who plays A and B, which replicate, and its seed."""
+
+    sim_id: str
+    persona_a: str  # a path to the persona file (resolved when the batch was expanded)
+    persona_b: str
+    name_a: str
+    name_b: str
+    replicate: int
+    seed: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sim_id": self.sim_id, "persona_a": self.persona_a, "persona_b": self.persona_b,
+            "name_a": self.name_a, "name_b": self.name_b, "replicate": self.replicate,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SimPlan:
+        return cls(**{k: data[k] for k in cls.__slots__})  # type: ignore[attr-defined]
+
+
+def derive_seed(batch_seed: int, a: str, b: str, replicate: int) -> int:
+    """A per-simulation seed that depends only on the batch seed, the pair and the replicate
+    (not on the position in the batch), so adding personas does not reshuffle other seeds."""
+    digest = hashlib.blake2b(f"{batch_seed}|{a}|{b}|{replicate}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest) & 0x7FFFFFFF
+
+
+def calls_per_simulation(scenes: int, beats: int, identity_calls: int = 2) -> int:
+    """Chat calls one simulation makes when nothing is retried: per scene setup, two
+    perspectives, per beat (beat, appraisal, choices, action), summary, two commitments, two
+    reflections, a transition between scenes; plus the partners' identity-memory appraisals."""
+    return scenes * (1 + 2 + 4 * beats + 1 + 2 + 2) + (scenes - 1) + identity_calls
+
+
+class BatchSpec(BaseModel):
+    """A batch: personas × pairing × replicates, each simulation playing ``scenes`` scenes of
+    ``beats`` beats on ``model``. Field names are shared with the dashboard's launch screen."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(default="batch", min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_.-]+$")
+    personas: list[str] | str = "all"
+    pairing: Literal["all_pairs", "explicit", "both_orders"] = "all_pairs"
+    pairs: list[tuple[str, str]] = Field(default_factory=list)
+    scenes: int = Field(default=10, ge=1, le=MAX_SCENES)
+    plan: list[str] | None = None
+    beats: int = Field(default=3, ge=1, le=MAX_BEATS)
+    replicates: int = Field(default=1, ge=1, le=MAX_REPLICATES)
+    model: str = Field(default="sim", min_length=1)
+    base_url: str | None = None
+    sim: dict[str, float] = Field(default_factory=dict)
+    seed: int = Field(default=0, ge=0)
+    concurrency: int = Field(default=64, ge=1, le=MAX_CONCURRENCY)
+    out: str = Field(default="logs", min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _scenes_from_plan(cls, data: Any) -> Any:
+        # A plan fixes the number of scenes; ``scenes`` may be left out or must agree.
+        if isinstance(data, dict) and isinstance(data.get("plan"), list) and "scenes" not in data:
+            data = {**data, "scenes": len(data["plan"]) or 1}
+        return data
+
+    @field_validator("plan")
+    @classmethod
+    def _known_turning_points(cls, plan: list[str] | None) -> list[str] | None:
+        if plan is None:
+            return None
+        from engine.sim.turning_points import library
+
+        if not plan:
+            raise ValueError("give at least one turning point, or leave plan out")
+        unknown = [tp for tp in plan if tp not in library()]
+        if unknown:
+            raise ValueError(f"unknown turning point(s): {', '.join(unknown)}")
+        return plan
+
+    @field_validator("sim")
+    @classmethod
+    def _known_sim_options(cls, options: dict[str, float]) -> dict[str, float]:
+        from engine.llm.sim_provider import sim_options
+
+        try:
+            sim_options(options)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return options
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BatchSpec:
+        if self.plan is not None and len(self.plan) != self.scenes:
+            raise ValueError(
+                f"scenes ({self.scenes}) and the plan's length ({len(self.plan)}) differ"
+            )
+        if self.pairing == "explicit" and not self.pairs:
+            raise ValueError("pairing = 'explicit' needs pairs = [[a, b], …]")
+        if self.pairing != "explicit" and self.pairs:
+            raise ValueError("pairs is only used with pairing = 'explicit'")
+        if self.sim and self.model != "sim":
+            raise ValueError("sim options apply only to model = 'sim'")
+        return self
+
+    # -- expansion -----------------------------------------------------------------------------
+
+    def resolve_personas(self) -> list[Persona]:
+        """The personas the ``personas`` field names (ids, first names, paths, a glob or "all"),
+        in order, without duplicates. Raises ConfigError naming the field."""
+        return [persona for persona, _ in self._resolve_with_paths()]
+
+    def _resolve_with_paths(self) -> list[tuple[Persona, str]]:
+        try:
+            return _resolve_personas(self.personas)
+        except PersonaError as exc:
+            raise ConfigError(f"personas: {exc}") from None
+
+    def expand(self) -> list[SimPlan]:
+        """One SimPlan per simulation, in a stable order, with ids s0001, s0002, …"""
+        if self.pairing == "explicit":
+            cache: dict[str, tuple[Persona, str]] = {}
+            pairs = []
+            for index, (ka, kb) in enumerate(self.pairs):
+                try:
+                    pa = cache.setdefault(ka, _resolve_one(ka))
+                    pb = cache.setdefault(kb, _resolve_one(kb))
+                except PersonaError as exc:
+                    raise ConfigError(f"pairs[{index}]: {exc}") from None
+                if pa[0].name == pb[0].name:
+                    raise ConfigError(f"pairs[{index}]: a persona cannot be paired with itself")
+                pairs.append((pa, pb))
+        else:
+            people = self._resolve_with_paths()
+            if len(people) < 2:
+                raise ConfigError(
+                    f"personas: a batch needs at least two personas, got {len(people)}"
+                )
+            names = [p.name for p, _ in people]
+            if len(set(names)) != len(names):
+                raise ConfigError(
+                    "personas: two personas share a name; partners need distinct names"
+                )
+            combos = (
+                itertools.combinations(people, 2)
+                if self.pairing == "all_pairs"
+                else itertools.permutations(people, 2)
+            )
+            pairs = list(combos)
+        total = len(pairs) * self.replicates
+        width = max(4, len(str(total)))
+        plans = []
+        n = 0
+        for (pa, path_a), (pb, path_b) in pairs:
+            for replicate in range(self.replicates):
+                n += 1
+                plans.append(
+                    SimPlan(
+                        sim_id=f"s{n:0{width}d}",
+                        persona_a=path_a, persona_b=path_b, name_a=pa.name, name_b=pb.name,
+                        replicate=replicate,
+                        seed=derive_seed(self.seed, pa.id or pa.name, pb.id or pb.name, replicate),
+                    )
+                )
+        return plans
+
+    def estimated_calls(self) -> int:
+        """Chat calls the batch makes without retries (a lower bound for progress displays)."""
+        if self.pairing == "explicit":
+            pairs = len(self.pairs)
+        else:
+            n = len(self.resolve_personas())
+            pairs = n * (n - 1) // (2 if self.pairing == "all_pairs" else 1)
+        return pairs * self.replicates * calls_per_simulation(self.scenes, self.beats)
+
+
+# -- persona resolution ------------------------------------------------------------------------
+
+_persona_cache: dict[str, tuple[float, Persona]] = {}
+
+
+def _load_cached(path: Path) -> Persona:
+    # Big batches name the same files thousands of times; load each once per modification.
+    key = str(path.resolve())
+    mtime = path.stat().st_mtime if path.exists() else -1.0
+    hit = _persona_cache.get(key)
+    if hit is not None and hit[0] == mtime:
+        return hit[1]
+    persona = load_persona(path)
+    _persona_cache[key] = (mtime, persona)
+    return persona
+
+
+def _resolve_one(key: str) -> tuple[Persona, str]:
+    key = key.strip()
+    if key.endswith(".toml") or "/" in key:
+        path = Path(key)
+        if not path.is_absolute() and not path.exists():
+            alt = personas_dir().parent / key
+            path = alt if alt.exists() else path
+        return _load_cached(path), str(path.resolve())
+    direct = personas_dir() / f"{key.lower()}.toml"
+    if direct.is_file():
+        return _load_cached(direct), str(direct.resolve())
+    persona = find_persona(key)
+    path = personas_dir() / f"{persona.id}.toml"
+    return persona, str(path.resolve())
+
+
+def _resolve_personas(spec: list[str] | str) -> list[tuple[Persona, str]]:
+    found: list[tuple[Persona, str]] = []
+    if isinstance(spec, str):
+        if spec.strip().lower() == "all":
+            directory = personas_dir()
+            paths = sorted(directory.glob("*.toml"))
+            if not paths:
+                raise PersonaError(f"no persona files in {directory}")
+            found = [(_load_cached(p), str(p.resolve())) for p in paths]
+        elif any(ch in spec for ch in "*?["):
+            paths = sorted(Path(p) for p in globmod.glob(spec))
+            if not paths and not Path(spec).is_absolute():
+                paths = sorted(Path(p) for p in globmod.glob(str(personas_dir().parent / spec)))
+            if not paths:
+                raise PersonaError(f"the glob {spec!r} matches no files")
+            found = [(_load_cached(p), str(p.resolve())) for p in paths]
+        else:
+            found = [_resolve_one(spec)]
+    else:
+        found = [_resolve_one(key) for key in spec]
+    seen: set[str] = set()
+    result = []
+    for persona, path in found:
+        if path in seen:
+            continue
+        seen.add(path)
+        result.append((persona, path))
+    return result
+
+
+# -- loading -----------------------------------------------------------------------------------
+
+
+def format_validation_error(exc: ValidationError, source: str) -> str:
+    problems = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "(file)"
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        problems.append(f"{loc}: {msg}")
+    return f"{source}: " + "; ".join(problems)
+
+
+def spec_from_dict(data: dict[str, Any], source: str = "batch") -> BatchSpec:
+    try:
+        return BatchSpec.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error(exc, source)) from None
+
+
+def load_batch(path: str | Path) -> BatchSpec:
+    """Read and validate a batch TOML file (a ``[batch]`` table or top-level keys). Raises
+    ConfigError naming the file, the field and the problem; persona names are checked too."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such batch file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a batch file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    if "batch" in data and isinstance(data["batch"], dict):
+        data = {**{k: v for k, v in data.items() if k != "batch"}, **data["batch"]}
+    spec = spec_from_dict(data, str(path))
+    try:
+        spec.expand()
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return spec

@@ -1,0 +1,25 @@
+"""``relsim resume RUN_DIR``: continue a crashed or interrupted run."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("resume", help="continue an interrupted or crashed run")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("--no-progress", action="store_true", help="no live progress display")
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+    import sys
+
+    from engine.batch.console import drive
+    from engine.batch.runner import BatchRunner
+
+    runner = BatchRunner.open(args.run_dir)
+    queued = runner.resume_unfinished()
+    print(f"resuming {queued} unfinished simulation(s) in {runner.run_dir}", file=sys.stderr)
+    return asyncio.run(drive(runner, show_progress=not args.no_progress))

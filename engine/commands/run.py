@@ -1,0 +1,38 @@
+"""``relsim run BATCH.toml``: run a batch headless, with live progress and a summary."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("run", help="run a batch file headless (progress, then a summary)")
+    p.add_argument("batch", metavar="BATCH.toml", help="batch file (see personas/batches/)")
+    p.add_argument("--out", default=None, help="parent directory of the run directory")
+    p.add_argument("--seed", type=int, default=None, help="override the batch seed")
+    p.add_argument("--model", default=None, help="override the batch model")
+    p.add_argument("--concurrency", type=int, default=None, metavar="N",
+                   help="override the number of simulations in flight")
+    p.add_argument("--no-progress", action="store_true", help="no live progress display")
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from engine.batch.console import drive
+    from engine.batch.runner import BatchRunner
+    from engine.batch.spec import load_batch, spec_from_dict
+
+    spec = load_batch(args.batch)
+    overrides = {
+        k: v for k, v in (("out", args.out), ("seed", args.seed), ("model", args.model),
+                          ("concurrency", args.concurrency)) if v is not None
+    }
+    if overrides:
+        data = {**spec.model_dump(), **overrides}
+        if "model" in overrides and overrides["model"] != "sim":
+            data["sim"] = {}
+        spec = spec_from_dict(data, "command line")
+    runner = BatchRunner(spec)  # validates everything before the run directory exists
+    return asyncio.run(drive(runner, show_progress=not args.no_progress))

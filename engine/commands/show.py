@@ -1,0 +1,50 @@
+"""``relsim show RUN_DIR [SIM_ID]``: a run's summary, or one simulation's transcript."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("show", help="summarise a run, or print one simulation's transcript")
+    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("sim_id", nargs="?", metavar="SIM_ID")
+    p.add_argument("--attempt", type=int, default=None, help="attempt to show (default: latest)")
+    p.add_argument("--all", action="store_true", help="list every simulation in the summary")
+
+
+def run(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from engine.batch.console import print_summary, print_transcript, stdout_console
+    from engine.batch.reader import RunReader
+    from engine.textsafe import printable
+
+    reader = RunReader(args.run_dir)
+    console = stdout_console()
+    if args.sim_id:
+        reader.sim_info(args.sim_id)
+        events = reader.events(args.sim_id, args.attempt)
+        print_transcript(events, console)
+        log = reader.commitment_log(args.sim_id, args.attempt)
+        if log:
+            names = list(log[0].commitments)
+            table = Table(title="Commitment log")
+            table.add_column("#", justify="right")
+            table.add_column("Turning point")
+            for name in names:
+                table.add_column(printable(name), justify="right")
+            for entry in log:
+                table.add_row(str(entry.scene_index + 1), printable(entry.turning_point.title),
+                              *(str(entry.score_of(n)) for n in names))
+            console.print(table)
+        return 0
+    m = reader.manifest
+    console.print(f"[bold]{printable(str(reader.run_dir))}[/]  status: {m.get('status')}  "
+                  f"model: {printable(str(m.get('model_label') or m.get('model')))}  "
+                  f"seed: {m.get('seed')}  relsim {m.get('relsim_version')}  "
+                  f"prompts {m.get('prompt_hash')}")
+    state = reader.state()
+    print_summary(state, console, limit=10**9 if args.all else 40)
+    return 0
