@@ -86,7 +86,7 @@ def repair_log(run_dir: Path) -> None:
     entries: list[bytes] = []
     run: list[Any] | None = None  # [sim, attempt, offset, length]
     for offset, length, obj in _scan_lines(tail, covered):
-        key = (obj.get("sim_id") or "-", int(obj.get("attempt", 1)))
+        key = (obj.get("sim_id") or "-", int(obj.get("run_attempt", 1)))
         if run is not None and (run[0], run[1]) == key and run[2] + run[3] == offset:
             run[3] += length
             continue
@@ -157,8 +157,9 @@ class RunReader:
         if self._index is not None:
             return self._index.get(sim_id, [])
         index_bytes = (self.run_dir / INDEX).read_bytes()
-        pattern = re.compile(rb"^" + re.escape(sim_id.encode()) + rb"\t(\d+)\t(\d+)\t(\d+)$",
-                             re.MULTILINE)
+        pattern = re.compile(
+            rb"^" + re.escape(sim_id.encode()) + rb"\t(\d+)\t(\d+)\t(\d+)$", re.MULTILINE
+        )
         spans = [(int(a), int(o), int(n)) for a, o, n in pattern.findall(index_bytes)]
         return spans + self._tail_spans(_index_end(index_bytes)).get(sim_id, [])
 
@@ -172,7 +173,9 @@ class RunReader:
             f.seek(covered)
             tail = f.read(size - covered)
         for offset, length, obj in _scan_lines(tail, covered):
-            result[obj.get("sim_id") or "-"].append((int(obj.get("attempt", 1)), offset, length))
+            result[obj.get("sim_id") or "-"].append(
+                (int(obj.get("run_attempt", 1)), offset, length)
+            )
         return result
 
     def load_index(self) -> dict[str, list[Span]]:
@@ -270,9 +273,13 @@ class RunReader:
         spec = self.manifest.get("spec", {})
         for sim_id, info in self.manifest.get("sims", {}).items():
             state.add_row(
-                SimRow(sim_id=sim_id, agents=(info["name_a"], info["name_b"]),
-                       num_scenes=int(spec.get("scenes", 0)), replicate=info.get("replicate", 0),
-                       seed=info.get("seed", 0))
+                SimRow(
+                    sim_id=sim_id,
+                    agents=(info["name_a"], info["name_b"]),
+                    num_scenes=int(spec.get("scenes", 0)),
+                    replicate=info.get("replicate", 0),
+                    seed=info.get("seed", 0),
+                )
             )
         first_t: float | None = None
         for obj in self.iter_objects():
@@ -283,7 +290,7 @@ class RunReader:
             if first_t is None:
                 first_t = event.t
             if isinstance(event, SimulationStarted):
-                self._seeds[(event.sim_id, int(obj.get("attempt", 1)))] = event.seed
+                self._seeds[(event.sim_id, int(obj.get("run_attempt", 1)))] = event.seed
                 row = state.rows.get(event.sim_id)
                 if row is not None:
                     row.seed = event.seed
@@ -302,7 +309,7 @@ class RunReader:
         for obj in self.iter_objects():
             kind = obj.get("type")
             sim_id = obj.get("sim_id", "")
-            attempt = int(obj.get("attempt", 1))
+            attempt = int(obj.get("run_attempt", 1))
             if kind == "sim_state" or kind == "simulation_started":
                 latest[sim_id] = max(latest.get(sim_id, 0), attempt)
                 if kind == "simulation_started":
@@ -320,16 +327,28 @@ class RunReader:
             for scene_index, entry in sorted(entries.get((sim_id, attempt), {}).items()):
                 tp = entry["turning_point"]
                 for agent, c in entry["commitments"].items():
-                    rows.append({
-                        "run": self.run_dir.name, "sim_id": sim_id, "attempt": attempt,
-                        "replicate": info.get("replicate", 0),
-                        "seed": seeds.get((sim_id, attempt), info.get("seed", 0)),
-                        "model": model, "partner_a": info["name_a"], "partner_b": info["name_b"],
-                        "scene_index": scene_index, "turning_point": tp["id"],
-                        "turning_point_title": tp["title"], "category": tp["category"],
-                        "uncertainty": tp["uncertainty"], "agent": agent, "role": c["role"],
-                        "persona_id": persona_ids.get(agent, ""), "commitment": c["score"],
-                        "satisfaction": c["satisfaction"], "alternatives": c["alternatives"],
-                        "investment": c["investment"],
-                    })
+                    rows.append(
+                        {
+                            "run": self.run_dir.name,
+                            "sim_id": sim_id,
+                            "attempt": attempt,
+                            "replicate": info.get("replicate", 0),
+                            "seed": seeds.get((sim_id, attempt), info.get("seed", 0)),
+                            "model": model,
+                            "partner_a": info["name_a"],
+                            "partner_b": info["name_b"],
+                            "scene_index": scene_index,
+                            "turning_point": tp["id"],
+                            "turning_point_title": tp["title"],
+                            "category": tp["category"],
+                            "uncertainty": tp["uncertainty"],
+                            "agent": agent,
+                            "role": c["role"],
+                            "persona_id": persona_ids.get(agent, ""),
+                            "commitment": c["score"],
+                            "satisfaction": c["satisfaction"],
+                            "alternatives": c["alternatives"],
+                            "investment": c["investment"],
+                        }
+                    )
         return rows

@@ -3,7 +3,7 @@
 Layout of a run directory::
 
     manifest.json   batch spec, model, seeds, per-simulation status and attempts (atomic replace)
-    events.jsonl    every event, one JSON object per line, with an extra ``attempt`` key
+    events.jsonl    every event, one JSON object per line, plus a ``run_attempt`` key (rerun number)
     index.tsv       ``sim_id<TAB>attempt<TAB>offset<TAB>length`` per run of lines of one
                     simulation, and ``*<TAB>end_offset`` after each write: lets a reader open one
                     simulation of a huge run without scanning the whole log
@@ -111,7 +111,7 @@ def truncate_torn_tail(path: Path) -> int:
 
 def encode_event(event: EventBase, attempt: int) -> bytes:
     data = event.__pydantic_serializer__.to_json(event)
-    return b"%s,\"attempt\":%d}\n" % (data[:-1], attempt)
+    return b'%s,"run_attempt":%d}\n' % (data[:-1], attempt)
 
 
 class RunLogWriter:
@@ -203,8 +203,12 @@ class RunLogWriter:
         self._wake.set()
         async with self._written_cond:
             await self._written_cond.wait_for(
-                lambda: self._written_upto >= target or self.error is not None or self._task is None
-                or self._task.done()
+                lambda: (
+                    self._written_upto >= target
+                    or self.error is not None
+                    or self._task is None
+                    or self._task.done()
+                )
             )
         if self.error is not None:
             raise self.error

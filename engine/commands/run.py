@@ -12,8 +12,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--out", default=None, help="parent directory of the run directory")
     p.add_argument("--seed", type=int, default=None, help="override the batch seed")
     p.add_argument("--model", default=None, help="override the batch model")
-    p.add_argument("--concurrency", type=int, default=None, metavar="N",
-                   help="override the number of simulations in flight")
+    p.add_argument("--base-url", default=None, help="override the endpoint (OpenAI-compatible)")
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="override the number of simulations in flight",
+    )
     p.add_argument("--no-progress", action="store_true", help="no live progress display")
 
 
@@ -26,8 +32,15 @@ def run(args: argparse.Namespace) -> int:
 
     spec = load_batch(args.batch)
     overrides = {
-        k: v for k, v in (("out", args.out), ("seed", args.seed), ("model", args.model),
-                          ("concurrency", args.concurrency)) if v is not None
+        k: v
+        for k, v in (
+            ("out", args.out),
+            ("seed", args.seed),
+            ("model", args.model),
+            ("base_url", args.base_url),
+            ("concurrency", args.concurrency),
+        )
+        if v is not None
     }
     if overrides:
         data = {**spec.model_dump(), **overrides}

@@ -55,6 +55,7 @@ class Replica:
             limits.start, limits.min, limits.max, on_change=self._limit_changed
         )
         self.breaker = CircuitBreaker(on_change=self._breaker_changed)
+        self.unreachable = False
         self.rpm = RateBucket(limits.rpm) if limits.rpm else None
         self.rpm_configured = limits.rpm
         self.tpm = RateBucket(limits.tpm) if limits.tpm else None
@@ -121,6 +122,8 @@ class Replica:
             )
         except TransportError as err:
             self.usage.errors[err.error_class] += 1
+            # Never answered since we started: a wrong URL or a server that is not running.
+            self.unreachable = err.unreachable and not self.breaker.verified
             err.breaker_open = self.breaker.record_failure()
             raise
         except BaseException:
@@ -150,8 +153,9 @@ class Replica:
             raise TransportError("rate_limit", reason, status=reply.status, retry_after=hint)
         if error_class == "transient":
             open_now = self.breaker.record_failure()
-            raise TransportError("transient", reason, status=reply.status, retry_after=hint,
-                                 breaker_open=open_now)
+            raise TransportError(
+                "transient", reason, status=reply.status, retry_after=hint, breaker_open=open_now
+            )
         self.breaker.leave()
         raise TransportError("fatal", reason, status=reply.status)
 
@@ -204,15 +208,20 @@ class EndpointPool:
             while True:
                 if not parked and any(r.breaker.state == "open" for r in self.replicas):
                     parked = True
-                    scope.emit(SimStateChanged(sim_id=scope.sim_id, state="waiting",
-                                               reason=f"endpoint {self.settings.endpoint} is down"))
+                    scope.emit(
+                        SimStateChanged(
+                            sim_id=scope.sim_id,
+                            state="waiting",
+                            reason=f"endpoint {self.settings.endpoint} is down",
+                        )
+                    )
                 waits = [r.breaker.changed() for r in self.replicas]
-                timeouts = [t for r in self.replicas
-                            if (t := r.breaker.seconds_until_probe()) is not None]
+                timeouts = [
+                    t for r in self.replicas if (t := r.breaker.seconds_until_probe()) is not None
+                ]
                 timeout = min(timeouts) + 0.001 if timeouts else None
                 try:
-                    await asyncio.wait(waits, timeout=timeout,
-                                       return_when=asyncio.FIRST_COMPLETED)
+                    await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 finally:
                     for fut in waits:
                         fut.cancel()
@@ -223,8 +232,9 @@ class EndpointPool:
                     return replica
         finally:
             if parked:
-                scope.emit(SimStateChanged(sim_id=scope.sim_id, state="running",
-                                           reason="endpoint is back"))
+                scope.emit(
+                    SimStateChanged(sim_id=scope.sim_id, state="running", reason="endpoint is back")
+                )
 
     async def send(
         self, path: str, body: bytes, headers: dict[str, str], tokens: int
@@ -236,6 +246,8 @@ class EndpointPool:
         except TransportError as err:
             if err.error_class == "fatal":
                 self._latch(err, replica, time.monotonic() - started)
+            elif all(r.unreachable for r in self.replicas):
+                self._latch_unreachable(err)
             raise
 
     def _latch(self, err: TransportError, replica: Replica, _elapsed: float) -> None:
@@ -243,6 +255,17 @@ class EndpointPool:
             self.fatal = fatal_error(err, self.settings, replica.base_url)
             for r in self.replicas:
                 r.breaker._notify()  # wake parked calls so they fail now, not later
+
+    def _latch_unreachable(self, err: TransportError) -> None:
+        """Parking would wait forever for a server that was never there: stop instead."""
+        if self.fatal is None:
+            urls = ", ".join(r.base_url for r in self.replicas)
+            self.fatal = EndpointFatalError(
+                f"cannot reach {urls}: {err.reason}; is the server running at that address?",
+                endpoint=urls,
+            )
+            for r in self.replicas:
+                r.breaker._notify()
 
     def usage(self) -> dict[str, EndpointUsage]:
         return {r.base_url: r.usage for r in self.replicas}
@@ -253,8 +276,10 @@ def fatal_error(err: TransportError, settings: EndpointSettings, url: str) -> En
     model = settings.model_string
     status = err.status
     if status == 401:
-        message = (f"{url} rejected the API key for {model} (HTTP 401); "
-                   "check OPENAI_API_KEY or RELSIM_API_KEY")
+        message = (
+            f"{url} rejected the API key for {model} (HTTP 401); "
+            "check OPENAI_API_KEY or RELSIM_API_KEY"
+        )
     elif status == 403:
         message = f"{url} refused access to {model} (HTTP 403): {err.reason}"
     elif status == 404:

@@ -50,6 +50,7 @@ class TransportError(Exception):
         status: int | None = None,
         retry_after: float | None = None,
         breaker_open: bool = False,
+        unreachable: bool = False,
     ) -> None:
         super().__init__(reason)
         self.error_class = error_class
@@ -59,6 +60,8 @@ class TransportError(Exception):
         # Set by the endpoint when this failure left its breaker open: the retry that follows
         # parks instead of spending the retry budget.
         self.breaker_open = breaker_open
+        # No connection could be made at all (refused, unknown host): nothing is listening.
+        self.unreachable = unreachable
 
 
 @dataclass(slots=True)
@@ -71,8 +74,14 @@ class HttpReply:
         return orjson.loads(self.body)
 
 
-_FATAL_CODES = ("context_length_exceeded", "model_not_found", "invalid_api_key",
-                "insufficient_quota", "invalid_schema", "string_above_max_length")
+_FATAL_CODES = (
+    "context_length_exceeded",
+    "model_not_found",
+    "invalid_api_key",
+    "insufficient_quota",
+    "invalid_schema",
+    "string_above_max_length",
+)
 
 
 def classify(status: int, body: bytes) -> ErrorClass | None:
@@ -174,8 +183,15 @@ async def with_retries(
                     status=err.status,
                 )
             )
-            log.info("[%s] %s %s on %s (status %s), waiting %.2fs", scope.sim_id or "-", purpose,
-                     err.error_class, endpoint, err.status, wait)
+            log.info(
+                "[%s] %s %s on %s (status %s), waiting %.2fs",
+                scope.sim_id or "-",
+                purpose,
+                err.error_class,
+                endpoint,
+                err.status,
+                wait,
+            )
             if not will_retry:
                 raise EndpointError(
                     f"{endpoint}: {purpose} failed after {retries + 1} tries "
@@ -205,8 +221,10 @@ class SessionPool:
             )
             # Timeouts are per request (see post_json); auto_decompress stays on for real APIs.
             session = aiohttp.ClientSession(
-                connector=connector, timeout=aiohttp.ClientTimeout(total=None),
-                skip_auto_headers=("User-Agent",), headers={"User-Agent": "relsim"},
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=None),
+                skip_auto_headers=("User-Agent",),
+                headers={"User-Agent": "relsim"},
             )
             self._sessions[loop] = session
         return session
@@ -253,6 +271,9 @@ async def post_json(
             return HttpReply(response.status, response.headers, data)
     except TimeoutError:
         raise TransportError("transient", "the request timed out") from None
+    except aiohttp.ClientConnectorError as exc:
+        reason = f"cannot connect ({exc.os_error.strerror or type(exc.os_error).__name__})"
+        raise TransportError("transient", reason, unreachable=True) from None
     except aiohttp.ClientError as exc:
         # Connection refused/reset, server disconnected, truncated payload: all transient.
         raise TransportError("transient", f"connection error: {type(exc).__name__}") from None

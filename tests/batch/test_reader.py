@@ -49,3 +49,11 @@ async def test_events_come_from_the_index_only(tmp_path: Path) -> None:
     rows = reader.scene_rows()
     assert len(rows) == 9 * 2 * 2
     assert {r["agent"] for r in rows if r["sim_id"] == "s0001"} == {"Aiko Tanaka", "Kwame Asante"}
+
+
+async def test_logged_events_keep_their_own_fields(tmp_path: Path) -> None:
+    """The log's rerun number must not clobber an event's own ``attempt`` (retry n/3)."""
+    run_dir = await finished_run(tmp_path, sim={"malformed": 0.3})
+    reader = RunReader(run_dir)
+    retries = [e for s in reader.sim_ids() for e in reader.events(s) if e.type == "retry_warning"]
+    assert retries and {r.attempt for r in retries} >= {1, 2}

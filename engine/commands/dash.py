@@ -1,0 +1,61 @@
+"""``relsim dash [BATCH.toml | RUN_DIR]``: the dashboard (plain ``relsim`` runs this).
+
+No path opens the launch screen; a batch file starts that batch; a run directory opens that past
+run read-only from its logs. Textual is imported only here, inside ``run``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("dash", help="open the dashboard (on a batch file or a past run)")
+    p.add_argument("path", nargs="?", metavar="BATCH.toml|RUN_DIR",
+                   help="a batch file to start, or a run directory to open read-only")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="where runs live (default: the batch's 'out', else logs)")
+
+
+def open_dashboard(path: str | None, out: str | None = None) -> int:
+    from engine.errors import ConfigError
+
+    spec = None
+    run_dir = None
+    if path is not None:
+        target = Path(path)
+        if target.is_dir():
+            run_dir = target
+        elif target.suffix == ".toml" or target.is_file():
+            from engine.batch.spec import load_batch
+
+            spec = load_batch(target)
+            if out is not None:
+                spec = spec.model_copy(update={"out": out})
+        else:
+            raise ConfigError(f"{path}: no such batch file or run directory")
+    import logging
+
+    from textual.logging import TextualHandler
+
+    from tui.app import RelsimApp
+
+    app = RelsimApp(spec=spec, run_dir=run_dir, out_dir=out or "logs")
+    # Log records written to the terminal would tear the dashboard: route them to Textual's
+    # log (visible with `textual console`) while it runs.
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers = [TextualHandler()]
+    try:
+        code = app.run()
+    finally:
+        root.handlers = saved
+    if app.session is not None and app.session.run_dir is not None and app.session.live_mode:
+        print(f"run directory: {app.session.run_dir}")
+    return int(code or 0)
+
+
+def run(args: argparse.Namespace) -> int:
+    return open_dashboard(args.path, args.out)

@@ -1,0 +1,269 @@
+"""Launch: build a batch (personas, pairing, plan, beats, replicates, model, concurrency),
+see how many simulations and calls it will make, and start it. Errors show inline."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static
+
+from engine.errors import ConfigError
+from engine.sim.personas import Persona, list_personas
+from tui.format import SIM_LABEL, count, safe
+
+if TYPE_CHECKING:
+    from tui.app import RelsimApp
+
+PAIRINGS = [("all pairs (A×B once)", "all_pairs"), ("both orders (A×B and B×A)", "both_orders"),
+            ("explicit pairs", "explicit")]
+
+
+def _int(value: str, field: str, errors: list[str]) -> int | None:
+    try:
+        return int(value.strip())
+    except ValueError:
+        errors.append(f"{field}: enter a whole number")
+        return None
+
+
+class LaunchScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "start", "Start batch"),
+        Binding("f2", "load_demo", "Load demo batch"),
+        Binding("o", "runs", "Past runs"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.personas: list[Persona] = []
+        self.chosen: list[str] = []  # persona ids, in the order picked
+        self.spec: Any = None
+        # Fields the form has no widget for (simulator options, base URL), kept from a loaded
+        # batch file.
+        self.extra: dict[str, Any] = {}
+
+    @property
+    def relsim(self) -> RelsimApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static("relsim — launch a batch", id="launch-title")
+        with Horizontal(id="launch-body"):
+            with Vertical(id="persona-box"):
+                yield Label("Personas (space to pick; type to search)")
+                yield Input(placeholder="search personas…", id="search")
+                yield SelectionList[str](id="personas")
+            with VerticalScroll(id="form"):
+                yield Label("Batch name")
+                yield Input("batch", id="name")
+                yield Label("Pairing")
+                yield Select(PAIRINGS, value="all_pairs", allow_blank=False, id="pairing")
+                yield Label("Explicit pairs (a:b, c:d) — used with 'explicit pairs'")
+                yield Input(placeholder="aiko:kwame, lena:jun", id="pairs")
+                yield Label("Scene plan (turning point ids, comma-separated; empty: drawn by seed)")
+                yield Input(placeholder="first_date, first_argument, …", id="plan")
+                with Horizontal(classes="row"):
+                    with Vertical():
+                        yield Label("Scenes")
+                        yield Input("10", id="scenes", type="integer")
+                    with Vertical():
+                        yield Label("Beats/scene")
+                        yield Input("3", id="beats", type="integer")
+                    with Vertical():
+                        yield Label("Replicates")
+                        yield Input("1", id="replicates", type="integer")
+                    with Vertical():
+                        yield Label("Concurrency")
+                        yield Input("64", id="concurrency", type="integer")
+                with Horizontal(classes="row"):
+                    with Vertical():
+                        yield Label("Model")
+                        yield Input("sim", id="model")
+                    with Vertical():
+                        yield Label("Seed")
+                        yield Input("0", id="seed", type="integer")
+                yield Static(id="model-label")
+                yield Static(id="estimate")
+                yield Static(id="errors")
+                with Horizontal(classes="row"):
+                    yield Button("Start batch (ctrl+s)", id="start", variant="success")
+                    yield Button("Load demo batch (f2)", id="demo")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.relsim.frozen:  # snapshots: a blinking cursor would make them flaky
+            for box in self.query(Input):
+                box.cursor_blink = False
+        try:
+            self.personas = list_personas()
+        except ConfigError as exc:
+            self.query_one("#errors", Static).update(safe(str(exc), "red"))
+        self._fill_personas("")
+        self.validate()
+
+    # -- personas ------------------------------------------------------------------------------
+
+    def _fill_personas(self, query: str) -> None:
+        widget = self.query_one("#personas", SelectionList)
+        q = query.strip().lower()
+        options = []
+        for p in self.personas:
+            blob = f"{p.id} {p.name} {p.occupation or ''} {p.attachment_style or ''}".lower()
+            if q and q not in blob:
+                continue
+            label = safe(p.name, "bold")
+            label.append_text(safe(f"  {p.occupation or ''} · {p.attachment_style or '?'}", "dim"))
+            options.append((label, p.id or p.name, (p.id or p.name) in self.chosen))
+        with self.prevent(SelectionList.SelectedChanged):
+            widget.clear_options()
+            widget.add_options(options)
+        if options:
+            widget.highlighted = 0  # so space picks the first match straight away
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":
+            self._fill_personas(event.value)
+        else:
+            self.validate()
+
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
+        # Hidden (searched-out) personas stay chosen; visible ones follow the widget.
+        widget = event.selection_list
+        visible = {str(widget.get_option_at_index(i).value) for i in range(widget.option_count)}
+        selected = [str(v) for v in widget.selected]
+        kept = [v for v in self.chosen if v not in visible or v in selected]
+        self.chosen = kept + [v for v in selected if v not in kept]
+        self.validate()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.validate()
+
+    # -- validation ----------------------------------------------------------------------------
+
+    def _value(self, wid: str) -> str:
+        return self.query_one(f"#{wid}", Input).value
+
+    def build(self) -> tuple[Any, list[str]]:
+        """The BatchSpec the form describes, or the problems with it."""
+        from engine.batch.spec import spec_from_dict
+
+        errors: list[str] = []
+        data: dict[str, Any] = {
+            **self.extra,
+            "name": self._value("name").strip() or "batch",
+            "pairing": self.query_one("#pairing", Select).value,
+            "model": self._value("model").strip() or "sim",
+            "out": str(self.relsim.out_dir),
+            "personas": list(self.chosen),
+        }
+        for field in ("scenes", "beats", "replicates", "concurrency", "seed"):
+            value = _int(self._value(field), field, errors)
+            if value is not None:
+                data[field] = value
+        plan = [p.strip() for p in self._value("plan").split(",") if p.strip()]
+        if plan:
+            data["plan"] = plan
+        if data["pairing"] == "explicit":
+            pairs = []
+            for chunk in self._value("pairs").split(","):
+                if not chunk.strip():
+                    continue
+                a, sep, b = chunk.partition(":")
+                if not sep or not a.strip() or not b.strip():
+                    errors.append(f"pairs: '{chunk.strip()}' is not 'a:b'")
+                else:
+                    pairs.append((a.strip(), b.strip()))
+            data["pairs"] = pairs
+            data.pop("personas")
+        elif len(self.chosen) < 2:
+            errors.append("personas: pick at least two")
+        if errors:
+            return None, errors
+        try:
+            spec = spec_from_dict(data, "launch")
+            spec.expand()
+        except ConfigError as exc:
+            return None, [p.strip() for p in str(exc).removeprefix("launch: ").split("; ")]
+        return spec, []
+
+    def validate(self) -> None:
+        model = self._value("model").strip() or "sim"
+        self.query_one("#model-label", Static).update(
+            Text(SIM_LABEL, style="bold yellow") if model == "sim" else safe(model)
+        )
+        spec, errors = self.build()
+        self.spec = spec
+        est = self.query_one("#estimate", Static)
+        if spec is not None:
+            sims = len(spec.expand())
+            est.update(Text(f"{sims} simulations · about {count(spec.estimated_calls())} "
+                            f"{'simulated ' if spec.model == 'sim' else ''}LLM calls "
+                            f"({spec.scenes} scenes × {spec.beats} beats)", style="bold"))
+        else:
+            est.update(Text("—", style="dim"))
+        self.query_one("#errors", Static).update(
+            Text("\n".join(f"✖ {e}" for e in errors), style="red") if errors else ""
+        )
+        self.query_one("#start", Button).disabled = spec is None
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "start":
+            self.action_start()
+        elif event.button.id == "demo":
+            self.action_load_demo()
+
+    def action_load_demo(self) -> None:
+        from engine.commands.demo import demo_batch_path
+
+        self.load_file(demo_batch_path())
+
+    def load_file(self, path: Any) -> None:
+        """Fill the form from a batch file."""
+        from engine.batch.spec import load_batch
+
+        try:
+            spec = load_batch(path)
+            personas = [p.id or p.name for p in spec.resolve_personas()] \
+                if spec.pairing != "explicit" else []
+        except ConfigError as exc:
+            self.query_one("#errors", Static).update(safe(str(exc), "red"))
+            return
+        self.fill(spec, personas)
+
+    def fill(self, spec: Any, personas: list[str]) -> None:
+        self.extra = {k: v for k, v in (("sim", dict(spec.sim)), ("base_url", spec.base_url))
+                      if v}
+        self.chosen = list(personas)
+        values = {"name": spec.name, "scenes": spec.scenes, "beats": spec.beats,
+                  "replicates": spec.replicates, "concurrency": spec.concurrency,
+                  "model": spec.model, "seed": spec.seed,
+                  "plan": ", ".join(spec.plan or []),
+                  "pairs": ", ".join(f"{a}:{b}" for a, b in spec.pairs)}
+        with self.prevent(Input.Changed, Select.Changed):
+            for wid, value in values.items():
+                self.query_one(f"#{wid}", Input).value = str(value)
+            self.query_one("#pairing", Select).value = spec.pairing
+            self.query_one("#search", Input).value = ""
+        self._fill_personas("")
+        self.validate()
+
+    def action_start(self) -> None:
+        self.validate()
+        if self.spec is None:
+            self.notify("fix the errors first", severity="error")
+            return
+        self.relsim.start_batch(self.spec)
+
+    def action_runs(self) -> None:
+        if isinstance(self.focused, Input):
+            return
+        from tui.screens.runs import RunsScreen
+
+        self.app.push_screen(RunsScreen(self.relsim.out_dir))

@@ -1,0 +1,1 @@
+"""Widgets of the dashboard. Each reads plain engine state; none holds a widget per row."""
