@@ -41,11 +41,15 @@ class RelsimApp(App[int]):
         out_dir: Path | str = "logs",
         frozen: bool = False,
         hz: float = REFRESH_HZ,
+        model: str = "sim",
+        base_url: str | None = None,
     ) -> None:
         """``spec`` starts that batch; ``run_dir`` opens a past run read-only; neither opens the
         launch screen. ``frozen`` hides clock-dependent figures (for snapshots)."""
         super().__init__()
         self.initial_spec = spec
+        self.launch_model = model
+        self.launch_base_url = base_url or ""
         self.initial_run = Path(run_dir) if run_dir is not None else None
         self.out_dir = Path(spec.out) if spec is not None else Path(out_dir)
         self.frozen = frozen
@@ -77,7 +81,7 @@ class RelsimApp(App[int]):
         else:
             from tui.screens.launch import LaunchScreen
 
-            self.push_screen(LaunchScreen())
+            self.push_screen(LaunchScreen(self.launch_model, self.launch_base_url))
 
     def start_batch(self, spec: Any, *, run_dir: Path | None = None) -> Session | None:
         """Start ``spec`` in this event loop and show it."""
@@ -134,13 +138,16 @@ class RelsimApp(App[int]):
     async def action_quit(self) -> None:
         """Quit; while a batch runs, ask first, then drain it so the run stays resumable."""
         if self.session is not None and self.session.running:
+
             def answered(yes: bool | None) -> None:
                 if yes:
                     self.run_worker(self._drain_and_exit(), group="quit", exclusive=True)
 
             self.push_screen(
-                ConfirmScreen("A batch is running. Quit? It will be drained and left resumable "
-                              "(relsim resume RUN_DIR)."),
+                ConfirmScreen(
+                    "A batch is running. Quit? It will be drained and left resumable "
+                    "(relsim resume RUN_DIR)."
+                ),
                 answered,
             )
             return

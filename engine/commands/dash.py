@@ -13,14 +13,34 @@ from typing import Any
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("dash", help="open the dashboard (on a batch file or a past run)")
-    p.add_argument("path", nargs="?", metavar="BATCH.toml|RUN_DIR",
-                   help="a batch file to start, or a run directory to open read-only")
-    p.add_argument("--out", default=None, metavar="DIR",
-                   help="where runs live (default: the batch's 'out', else logs)")
+    p.add_argument(
+        "path",
+        nargs="?",
+        metavar="BATCH.toml|RUN_DIR",
+        help="a batch file to start, or a run directory to open read-only",
+    )
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="DIR",
+        help="where runs live (default: the batch's 'out', else logs)",
+    )
+    p.add_argument("--model", default=None, help="model string (overrides the batch's)")
+    p.add_argument("--base-url", default=None, help="endpoint for OpenAI-compatible models")
 
 
-def open_dashboard(path: str | None, out: str | None = None) -> int:
+def open_dashboard(
+    path: str | None,
+    out: str | None = None,
+    model: str | None = None,
+    base_url: str | None = None,
+) -> int:
     from engine.errors import ConfigError
+    from engine.llm.registry import default_model, resolve_model
+
+    if model is not None or base_url is not None:
+        # A bad model or URL is one clear error before any screen opens.
+        resolve_model(model or default_model(), base_url=base_url)
 
     spec = None
     run_dir = None
@@ -29,11 +49,18 @@ def open_dashboard(path: str | None, out: str | None = None) -> int:
         if target.is_dir():
             run_dir = target
         elif target.suffix == ".toml" or target.is_file():
-            from engine.batch.spec import load_batch
+            from engine.batch.spec import load_batch, spec_from_dict
 
             spec = load_batch(target)
-            if out is not None:
-                spec = spec.model_copy(update={"out": out})
+            overrides = {
+                k: v
+                for k, v in (("out", out), ("model", model), ("base_url", base_url))
+                if v is not None and v != getattr(spec, k)
+            }
+            if overrides.keys() & {"model", "base_url"} and (model or spec.model) != "sim":
+                overrides["sim"] = {}
+            if overrides:
+                spec = spec_from_dict({**spec.model_dump(), **overrides}, "command line")
         else:
             raise ConfigError(f"{path}: no such batch file or run directory")
     import logging
@@ -42,7 +69,13 @@ def open_dashboard(path: str | None, out: str | None = None) -> int:
 
     from tui.app import RelsimApp
 
-    app = RelsimApp(spec=spec, run_dir=run_dir, out_dir=out or "logs")
+    app = RelsimApp(
+        spec=spec,
+        run_dir=run_dir,
+        out_dir=out or "logs",
+        model=model or default_model(),
+        base_url=base_url,
+    )
     # Log records written to the terminal would tear the dashboard: route them to Textual's
     # log (visible with `textual console`) while it runs.
     root = logging.getLogger()
@@ -58,4 +91,4 @@ def open_dashboard(path: str | None, out: str | None = None) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    return open_dashboard(args.path, args.out)
+    return open_dashboard(args.path, args.out, args.model, args.base_url)

@@ -123,6 +123,15 @@ THOUGHTS = {
     "anger": "I'm tired of being the one who bends.",
     "anticipation": "Something is about to change — I can feel it.",
 }
+# What goes through a partner's head as they act, by the approach they chose.
+INTENTIONS = {
+    "open": ["If I don't say it now, I never will.", "Being honest is scarier than staying quiet."],
+    "warm": ["They need to know I'm on their side.", "Softness first; the rest can wait."],
+    "curious": ["I don't understand them yet, and I want to.", "Ask before assuming."],
+    "playful": ["A little lightness might get us through this.", "Laugh, or this gets heavy."],
+    "confront": ["I'm not letting this slide again.", "Someone has to say it out loud."],
+    "avoid": ["Not tonight. I can't do this tonight.", "If I step back, maybe it passes."],
+}
 FEELINGS = [
     "closer than before",
     "uncertain but hopeful",
@@ -237,12 +246,10 @@ def _action(ctx: Context, rng: random.Random) -> dict[str, Any]:
     ]
     _, index = max(scored)
     approach = _approach_of(options[index]["label"])
-    emotions = ctx.get("emotions") or {}
-    dominant = max(emotions, key=emotions.get) if emotions else rng.choice(EMOTIONS)
     line = rng.choice(LINES[approach]).format(partner=ctx["partner"], topic=_topic(ctx))
     return {
         "choice": index + 1,
-        "inner_thoughts": THOUGHTS[dominant],
+        "inner_thoughts": rng.choice(INTENTIONS[approach]),
         "line": line,
         "behaviour": f"{ctx['self']['name']} {BEHAVIOUR[approach]}.",
     }

@@ -24,8 +24,12 @@ SECRET = "sk-test-THIS-MUST-NEVER-LEAK-123456"
 async def _calls(provider, n: int, events: list[EventBase], prefix: str = "c") -> None:
     with call_scope(CallScope(events.append, "t", 0)):
         for i in range(n):
-            await call_structured(provider, [{"role": "user", "content": f"{prefix} {i}"}],
-                                  CommitmentScore, purpose="commitment")
+            await call_structured(
+                provider,
+                [{"role": "user", "content": f"{prefix} {i}"}],
+                CommitmentScore,
+                purpose="commitment",
+            )
 
 
 async def test_retry_after_is_obeyed(sim_server) -> None:
@@ -59,8 +63,10 @@ async def test_retry_after_is_obeyed(sim_server) -> None:
 
 async def test_401_stops_the_batch_after_one_request(sim_server, caplog) -> None:
     caplog.set_level(logging.DEBUG)
-    server = sim_server(["--require-key-env", "RELSIM_TEST_SERVER_KEY"],
-                        env={"RELSIM_TEST_SERVER_KEY": "the-right-key"})
+    server = sim_server(
+        ["--require-key-env", "RELSIM_TEST_SERVER_KEY"],
+        env={"RELSIM_TEST_SERVER_KEY": "the-right-key"},
+    )
     provider = provider_for(server.base_url, api_key=SECRET)
     events, results = await run_batch(provider, [1, 2, 3, 4, 5, 6])
     await provider.aclose()
@@ -70,8 +76,14 @@ async def test_401_stops_the_batch_after_one_request(sim_server, caplog) -> None
     message = str(results[0])
     assert "401" in message and "API key" in message and message.count(".") <= 3
     # The key is nowhere: exception text and repr, events, logs, settings and provider repr.
-    texts = [message, repr(results[0]), repr(provider), repr(provider.settings),
-             str(provider.settings), caplog.text]
+    texts = [
+        message,
+        repr(results[0]),
+        repr(provider),
+        repr(provider.settings),
+        str(provider.settings),
+        caplog.text,
+    ]
     texts += [e.model_dump_json() for e in events]
     assert not [t for t in texts if SECRET in t]
     assert "***" in repr(provider.settings)
@@ -97,8 +109,12 @@ async def test_rpm_limit_settles_without_a_retry_storm(sim_server) -> None:
         with call_scope(CallScope(events.append, f"c{c}", 0)):
             while not stop.is_set():
                 i += 1
-                await call_structured(provider, [{"role": "user", "content": f"{c}/{i}"}],
-                                      CommitmentScore, purpose="commitment")
+                await call_structured(
+                    provider,
+                    [{"role": "user", "content": f"{c}/{i}"}],
+                    CommitmentScore,
+                    purpose="commitment",
+                )
 
     tasks = [asyncio.create_task(caller(c)) for c in range(24)]
     await asyncio.sleep(3.0)
@@ -115,11 +131,39 @@ async def test_rpm_limit_settles_without_a_retry_storm(sim_server) -> None:
     assert any("pacing at" in (e.reason or "") for e in statuses)
 
 
+async def test_unreachable_endpoint_fails_at_once_with_one_clear_error() -> None:
+    port = free_port()  # nothing listens here: connection refused
+    provider = provider_for(f"http://127.0.0.1:{port}/v1")
+    try:
+        with pytest.raises(EndpointFatalError, match=f"cannot reach http://127.0.0.1:{port}/v1"):
+            await asyncio.wait_for(
+                call_structured(
+                    provider,
+                    [{"role": "user", "content": "hello"}],
+                    CommitmentScore,
+                    purpose="commitment",
+                ),
+                10,
+            )
+    finally:
+        await provider.aclose()
+
+
 async def test_breaker_parks_calls_until_the_endpoint_is_back() -> None:
-    port = free_port()  # nothing listens here yet: connection refused
-    provider = provider_for(f"http://127.0.0.1:{port}/v1",
-                            retry=RetryPolicy(max_retries=6, base_s=0.002, cap_s=0.01,
-                                              timeout_s=2.0))
+    port = free_port()
+    provider = provider_for(
+        f"http://127.0.0.1:{port}/v1",
+        retry=RetryPolicy(max_retries=6, base_s=0.002, cap_s=0.01, timeout_s=2.0),
+    )
+    # The endpoint answers once (so it is known to exist), then goes down.
+    first = SimServerProcess(port=port)
+    await asyncio.to_thread(first.start)
+    try:
+        await call_structured(
+            provider, [{"role": "user", "content": "hello"}], CommitmentScore, purpose="commitment"
+        )
+    finally:
+        first.stop()
     events: list[EventBase] = []
     waiting = asyncio.Event()
 
@@ -131,8 +175,12 @@ async def test_breaker_parks_calls_until_the_endpoint_is_back() -> None:
 
     async def one_call() -> None:
         with call_scope(CallScope(sink, "parked", 0)):
-            await call_structured(provider, [{"role": "user", "content": "hello"}],
-                                  CommitmentScore, purpose="commitment")
+            await call_structured(
+                provider,
+                [{"role": "user", "content": "hello"}],
+                CommitmentScore,
+                purpose="commitment",
+            )
 
     calls = [asyncio.create_task(one_call()) for _ in range(3)]
     await asyncio.wait_for(waiting.wait(), 10)

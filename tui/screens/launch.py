@@ -19,8 +19,11 @@ from tui.format import SIM_LABEL, count, safe
 if TYPE_CHECKING:
     from tui.app import RelsimApp
 
-PAIRINGS = [("all pairs (A×B once)", "all_pairs"), ("both orders (A×B and B×A)", "both_orders"),
-            ("explicit pairs", "explicit")]
+PAIRINGS = [
+    ("all pairs (A×B once)", "all_pairs"),
+    ("both orders (A×B and B×A)", "both_orders"),
+    ("explicit pairs", "explicit"),
+]
 
 
 def _int(value: str, field: str, errors: list[str]) -> int | None:
@@ -38,7 +41,7 @@ class LaunchScreen(Screen[None]):
         Binding("o", "runs", "Past runs"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, model: str = "sim", base_url: str = "") -> None:
         super().__init__()
         self.personas: list[Persona] = []
         self.chosen: list[str] = []  # persona ids, in the order picked
@@ -46,6 +49,8 @@ class LaunchScreen(Screen[None]):
         # Fields the form has no widget for (simulator options, base URL), kept from a loaded
         # batch file.
         self.extra: dict[str, Any] = {}
+        self.model = model
+        self.base_url = base_url
 
     @property
     def relsim(self) -> RelsimApp:
@@ -66,7 +71,7 @@ class LaunchScreen(Screen[None]):
                 yield Label("Explicit pairs (a:b, c:d) — used with 'explicit pairs'")
                 yield Input(placeholder="aiko:kwame, lena:jun", id="pairs")
                 yield Label("Scene plan (turning point ids, comma-separated; empty: drawn by seed)")
-                yield Input(placeholder="first_date, first_argument, …", id="plan")
+                yield Input(placeholder="first-date, first-major-argument, …", id="plan")
                 with Horizontal(classes="row"):
                     with Vertical():
                         yield Label("Scenes")
@@ -83,7 +88,12 @@ class LaunchScreen(Screen[None]):
                 with Horizontal(classes="row"):
                     with Vertical():
                         yield Label("Model")
-                        yield Input("sim", id="model")
+                        yield Input(self.model, id="model")
+                    with Vertical():
+                        yield Label("Base URL")
+                        yield Input(
+                            self.base_url, placeholder="http://127.0.0.1:8000/v1", id="base_url"
+                        )
                     with Vertical():
                         yield Label("Seed")
                         yield Input("0", id="seed", type="integer")
@@ -158,6 +168,7 @@ class LaunchScreen(Screen[None]):
             "name": self._value("name").strip() or "batch",
             "pairing": self.query_one("#pairing", Select).value,
             "model": self._value("model").strip() or "sim",
+            "base_url": self._value("base_url").strip() or None,
             "out": str(self.relsim.out_dir),
             "personas": list(self.chosen),
         }
@@ -201,9 +212,14 @@ class LaunchScreen(Screen[None]):
         est = self.query_one("#estimate", Static)
         if spec is not None:
             sims = len(spec.expand())
-            est.update(Text(f"{sims} simulations · about {count(spec.estimated_calls())} "
-                            f"{'simulated ' if spec.model == 'sim' else ''}LLM calls "
-                            f"({spec.scenes} scenes × {spec.beats} beats)", style="bold"))
+            est.update(
+                Text(
+                    f"{sims} simulations · about {count(spec.estimated_calls())} "
+                    f"{'simulated ' if spec.model == 'sim' else ''}LLM calls "
+                    f"({spec.scenes} scenes × {spec.beats} beats)",
+                    style="bold",
+                )
+            )
         else:
             est.update(Text("—", style="dim"))
         self.query_one("#errors", Static).update(
@@ -230,22 +246,31 @@ class LaunchScreen(Screen[None]):
 
         try:
             spec = load_batch(path)
-            personas = [p.id or p.name for p in spec.resolve_personas()] \
-                if spec.pairing != "explicit" else []
+            personas = (
+                [p.id or p.name for p in spec.resolve_personas()]
+                if spec.pairing != "explicit"
+                else []
+            )
         except ConfigError as exc:
             self.query_one("#errors", Static).update(safe(str(exc), "red"))
             return
         self.fill(spec, personas)
 
     def fill(self, spec: Any, personas: list[str]) -> None:
-        self.extra = {k: v for k, v in (("sim", dict(spec.sim)), ("base_url", spec.base_url))
-                      if v}
+        self.extra = {"sim": dict(spec.sim)} if spec.sim else {}
         self.chosen = list(personas)
-        values = {"name": spec.name, "scenes": spec.scenes, "beats": spec.beats,
-                  "replicates": spec.replicates, "concurrency": spec.concurrency,
-                  "model": spec.model, "seed": spec.seed,
-                  "plan": ", ".join(spec.plan or []),
-                  "pairs": ", ".join(f"{a}:{b}" for a, b in spec.pairs)}
+        values = {
+            "name": spec.name,
+            "scenes": spec.scenes,
+            "beats": spec.beats,
+            "replicates": spec.replicates,
+            "concurrency": spec.concurrency,
+            "model": spec.model,
+            "base_url": spec.base_url or "",
+            "seed": spec.seed,
+            "plan": ", ".join(spec.plan or []),
+            "pairs": ", ".join(f"{a}:{b}" for a, b in spec.pairs),
+        }
         with self.prevent(Input.Changed, Select.Changed):
             for wid, value in values.items():
                 self.query_one(f"#{wid}", Input).value = str(value)

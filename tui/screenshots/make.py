@@ -1,6 +1,6 @@
 """Regenerate the README screenshots: the demo batch, live, a few seconds in.
 
-    /work/venv/bin/python tui/screenshots/make.py   # writes tui/screenshots/*.svg
+    .venv/bin/python tui/screenshots/make.py   # writes tui/screenshots/*.svg
 
 Runs in a temporary directory (the run is thrown away); needs no terminal.
 """
