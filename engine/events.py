@@ -165,6 +165,7 @@ class CallCompleted(EventBase):
     attempts: int
     prompt_tokens: int
     completion_tokens: int
+    cost_usd: float = 0.0
     latency_s: float
     cached: bool = False
     fallback: bool = False

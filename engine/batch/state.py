@@ -95,6 +95,7 @@ class BatchState:
     fallbacks: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cost_usd: float = 0.0  # only with a price table (RELSIM_PRICES)
     started_at: float = field(default_factory=time.time)
     finished_at: float | None = None
     recent_retries: deque[RetryWarning] = field(
@@ -150,6 +151,7 @@ class BatchState:
             row.tokens += tokens
             self.prompt_tokens += event.prompt_tokens
             self.completion_tokens += event.completion_tokens
+            self.cost_usd += event.cost_usd
             if row.state == "running":
                 row.activity = "generating"
         elif isinstance(event, Narration):

@@ -270,6 +270,7 @@ def _completed(
             attempts=attempts,
             prompt_tokens=usage.prompt_tokens,
             completion_tokens=usage.completion_tokens,
+            cost_usd=usage.cost_usd,
             latency_s=time.perf_counter() - started,
             cached=cached,
             fallback=fallback,

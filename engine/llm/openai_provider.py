@@ -131,7 +131,8 @@ class OpenAIProvider:
         account.prompt_tokens += result.usage.prompt_tokens
         account.completion_tokens += result.usage.completion_tokens
         if self.prices is not None:
-            account.cost_usd += self.prices.cost(self.settings.model, result.usage)
+            result.usage.cost_usd = self.prices.cost(self.settings.model, result.usage)
+            account.cost_usd += result.usage.cost_usd
         return result
 
     async def embed(self, texts: list[str]) -> list[list[float]]:

@@ -28,10 +28,12 @@ class ChatRequest:
 class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cost_usd: float = 0.0  # set by providers with a price table
 
     def add(self, other: Usage) -> None:
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
+        self.cost_usd += other.cost_usd
 
 
 @dataclass(slots=True)

@@ -138,3 +138,23 @@ async def test_filtered_table_follows_state_changes() -> None:
         state.apply(SimStateChanged(sim_id="s2", state="completed"))
         table.sync(state, None)
         assert table.row_count == 0
+
+
+def test_header_shows_cost_only_when_priced() -> None:
+    from engine.batch.state import BatchState, SimRow
+    from engine.events import CallCompleted
+    from tui.widgets.header import header_text
+
+    state = BatchState()
+    state.add_row(SimRow("s1", ("A", "B"), 1))
+
+    def header() -> str:
+        return header_text(state, title="t", model="openai/gpt-4o-mini", now=None,
+                           calls_per_s=None, live=True).plain
+
+    state.apply(CallCompleted(sim_id="s1", purpose="beat", attempts=1, prompt_tokens=10,
+                              completion_tokens=5, latency_s=0.1))
+    assert "cost" not in header()
+    state.apply(CallCompleted(sim_id="s1", purpose="beat", attempts=1, prompt_tokens=10,
+                              completion_tokens=5, cost_usd=0.0123, latency_s=0.1))
+    assert "cost $0.0123" in header()

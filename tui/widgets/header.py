@@ -57,6 +57,8 @@ def header_text(
     text.append(f"calls {count(state.calls)}  calls/s {rate}  ")
     text.append(f"retries {state.retries}", style="yellow" if state.retries else "")
     text.append(f"  fallbacks {state.fallbacks}  tokens {count(state.tokens)}  ")
+    if state.cost_usd:
+        text.append(f"cost ${state.cost_usd:,.4f}  ")
     if now is None:
         text.append("elapsed --  ETA --")
     else:
