@@ -416,6 +416,11 @@ class BatchRunner:
             self._release_lock()
 
     @property
+    def provider(self) -> Provider:
+        """The model endpoint this batch calls (shared by all of its simulations)."""
+        return self._provider
+
+    @property
     def sim_ids(self) -> list[str]:
         return list(self._slots)
 

@@ -8,7 +8,7 @@ from textual.widgets import Log
 
 from engine.batch.reader import RunReader
 from engine.batch.runner import BatchRunner
-from engine.llm.sim_provider import SimFaults
+from engine.llm.sim_provider import SimFaults, SimProvider
 from tests.tui.conftest import SIZE, small_spec, wait_for
 from tui.app import RelsimApp
 from tui.screens.batch import BatchScreen
@@ -43,7 +43,9 @@ async def test_retries_failure_and_rerun_failed(tmp_path: Path) -> None:
         assert [r.state for r in state.rows.values()].count("completed") == 2
 
         # The endpoint "recovers" (the injected faults stop); rerun all failed, confirming.
-        session.runner._provider.faults = SimFaults()
+        provider = session.runner.provider
+        assert isinstance(provider, SimProvider)
+        provider.faults = SimFaults()
         await pilot.press("R")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="confirm")
         await pilot.press("y")
