@@ -10,13 +10,13 @@ from __future__ import annotations
 import glob as globmod
 import hashlib
 import itertools
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from engine.configfile import describe, read_toml
 from engine.errors import ConfigError, PersonaError
 from engine.sim.personas import Persona, find_persona, load_persona, personas_dir
 from engine.sim.simulation import MAX_BEATS, MAX_SCENES
@@ -268,38 +268,18 @@ def _resolve_personas(spec: list[str] | str) -> list[tuple[Persona, str]]:
 # -- loading -----------------------------------------------------------------------------------
 
 
-def format_validation_error(exc: ValidationError, source: str) -> str:
-    problems = []
-    for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"]) or "(file)"
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        problems.append(f"{loc}: {msg}")
-    return f"{source}: " + "; ".join(problems)
-
-
 def spec_from_dict(data: dict[str, Any], source: str = "batch") -> BatchSpec:
     try:
         return BatchSpec.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error(exc, source)) from None
+        raise ConfigError(describe(exc, source)) from None
 
 
 def load_batch(path: str | Path) -> BatchSpec:
     """Read and validate a batch TOML file (a ``[batch]`` table or top-level keys). Raises
     ConfigError naming the file, the field and the problem; persona names are checked too."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such batch file") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not a batch file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "batch file")
     if "batch" in data and isinstance(data["batch"], dict):
         data = {**{k: v for k, v in data.items() if k != "batch"}, **data["batch"]}
     spec = spec_from_dict(data, str(path))

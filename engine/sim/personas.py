@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from engine.configfile import describe, read_toml
 from engine.errors import PersonaError
 
 
@@ -64,23 +64,12 @@ def personas_dir() -> Path:
 
 def load_persona(path: str | Path) -> Persona:
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise PersonaError(f"{path}: no such persona file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PersonaError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PersonaError(f"{path}: not valid TOML: {exc}") from None
+    data = read_toml(path, "persona file", PersonaError)
     data.setdefault("id", path.stem)
     try:
         return Persona.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '(file)'}: {e['msg']}"
-            for e in exc.errors(include_url=False)
-        )
-        raise PersonaError(f"{path}: {problems}") from None
+        raise PersonaError(describe(exc, str(path))) from None
 
 
 def list_personas(directory: Path | None = None) -> list[Persona]:
