@@ -12,7 +12,6 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
-from tui.gcpace import FREEZE_EVERY_S, GcPacer
 from tui.screens.modals import ConfirmScreen, HelpScreen
 from tui.session import Session
 
@@ -55,7 +54,6 @@ class RelsimApp(App[int]):
         self.frozen = frozen
         self.hz = hz
         self.session: Session | None = None
-        self.gc_pacer = GcPacer()
         self.exit_code = 0
 
     # -- clock and refresh policy ----------------------------------------------------------
@@ -67,13 +65,9 @@ class RelsimApp(App[int]):
     def refresh_hz(self, total: int) -> float:
         return self.hz if total <= LARGE_BATCH else min(self.hz, LARGE_BATCH_HZ)
 
-    def _pace_gc(self) -> None:
-        self.gc_pacer.tick(self.session is not None and self.session.running)
-
     # -- screens ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.set_interval(FREEZE_EVERY_S, self._pace_gc)
         if self.initial_run is not None:
             self.open_run(self.initial_run)
         elif self.initial_spec is not None:
@@ -163,4 +157,3 @@ class RelsimApp(App[int]):
         # Leaving without `q` (e.g. ctrl+c): still leave the run resumable.
         if self.session is not None and self.session.runner is not None:
             await self.session.shutdown(timeout=5.0)
-        self.gc_pacer.release()
