@@ -592,7 +592,8 @@ class BatchRunner:
         if self.fatal is not None:
             return
         self.fatal = message
-        log.error("stopping the batch: %s", message)
+        # Logged below error level: the command that runs the batch reports it once itself.
+        log.warning("stopping the batch: %s", message)
         self._draining = True
         for slot in self._slots.values():
             if slot.task is not None:
