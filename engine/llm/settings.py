@@ -164,9 +164,7 @@ def parse_model(
     env = os.environ if env is None else env
     provider, sep, model = spec.strip().partition("/")
     if not sep or not model:
-        raise ConfigError(
-            f"model '{spec}' needs the form provider/model, e.g. openai/gpt-4o-mini"
-        )
+        raise ConfigError(f"model '{spec}' needs the form provider/model, e.g. openai/gpt-4o-mini")
     if provider not in PROVIDERS:
         raise ConfigError(
             f"unknown model provider '{provider}': use sim or one of {', '.join(PROVIDERS)}"
@@ -178,8 +176,14 @@ def parse_model(
     if not base_urls:
         raise ConfigError("--base-url is empty")
     key = api_key or env.get("RELSIM_API_KEY") or env.get("OPENAI_API_KEY")
-    mode = (structured or env.get("RELSIM_STRUCTURED")
-            or DEFAULT_STRUCTURED.get(provider, "json_schema"))
+    if not key and provider == "openai" and base_urls == (_clean_url(DEFAULT_BASE_URLS["openai"]),):
+        # OpenAI itself always wants a key: say so now, not after a 401 mid-batch.
+        raise ConfigError(f"model '{spec}' needs an API key: set OPENAI_API_KEY or RELSIM_API_KEY")
+    mode = (
+        structured
+        or env.get("RELSIM_STRUCTURED")
+        or DEFAULT_STRUCTURED.get(provider, "json_schema")
+    )
     if mode not in STRUCTURED_MODES:
         raise ConfigError(f"structured output mode must be one of {', '.join(STRUCTURED_MODES)}")
     cmode = cache_mode or env.get("RELSIM_CACHE") or "off"

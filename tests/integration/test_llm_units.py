@@ -25,6 +25,7 @@ def test_settings_never_show_the_key() -> None:
         assert KEY not in text
     with pytest.raises(TypeError):
         import pickle
+
         pickle.dumps(Secret(KEY))
 
 
@@ -40,7 +41,15 @@ def test_model_strings() -> None:
         parse_model("vllm/x", base_url="http://u:pw@host/v1", env={})
     with pytest.raises(ConfigError, match="unknown model"):
         resolve_model("nope/x")
-    assert parse_model("openai/x", env={"RELSIM_MODEL": "", "RELSIM_RPM": "600"}).limits.rpm == 600
+    rpm_env = {"RELSIM_RPM": "600", "OPENAI_API_KEY": KEY}
+    assert parse_model("openai/x", env=rpm_env).limits.rpm == 600
+
+
+def test_openai_without_a_key_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="needs an API key: set OPENAI_API_KEY"):
+        parse_model("openai/gpt-4o-mini", env={})
+    # A self-hosted server behind the openai provider may not want one.
+    assert parse_model("openai/m", base_url="http://127.0.0.1:9/v1", env={}).api_key is None
 
 
 def test_error_classes_and_hints() -> None:
