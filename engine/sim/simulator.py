@@ -298,9 +298,11 @@ def _summary(ctx: Context, rng: random.Random) -> dict[str, Any]:
         for s in ctx.get("transcript", [])
     )
     tone = "closer than they started" if warm * 2 >= len(moments) else "with things left unsaid"
+    # The same choice twice reads as one sentence, not a stutter.
+    choices = dict.fromkeys(m.split(":")[0] + "." for m in moments)
     summary = (
         f"At {ctx['setting']}, {a} and {b} faced {_topic(ctx)}. "
-        f"{' '.join(m.split(':')[0] + '.' for m in moments[:3])} They ended {tone}."
+        f"{' '.join(list(choices)[:3])} They ended {tone}."
     )
     return {"summary": summary, "key_moments": moments[:6]}
 
