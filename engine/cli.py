@@ -1,4 +1,5 @@
-"""The ``relsim`` command: dispatches to one module per subcommand in ``engine.commands``.
+"""The ``relsim`` command line: one module per subcommand in ``engine.commands`` (the dashboard
+adds its own from ``tui.cli``, the installed entry point).
 
 Exit codes: 0 success, 1 some simulations failed, 2 bad input, 130 interrupted.
 """
@@ -17,7 +18,7 @@ from engine.errors import ConfigError, RelsimError
 
 EXIT_BAD_INPUT = 2
 
-# name -> module in engine.commands; modules are imported only when their command runs.
+# name -> module in engine.commands. Each module keeps heavy imports inside its run().
 COMMANDS = {
     "simulate": "simulate",
     "serve": "serve",
@@ -27,8 +28,6 @@ COMMANDS = {
     "runs": "runs",
     "show": "show",
     "export": "export",
-    "dash": "dash",
-    "demo": "demo",
 }
 
 
@@ -37,26 +36,27 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"relsim: error: {message}\n")
 
 
-def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
+def build_parser(
+    extra: dict[str, str] | None = None,
+) -> tuple[argparse.ArgumentParser, dict[str, object]]:
+    """The parser and command modules: ``engine.commands.<name>`` for the engine's commands and
+    ``extra`` (name -> full module path) for commands that live outside the engine."""
     parser = _Parser(prog="relsim", description="Run batches of LLM relationship simulations.")
     parser.add_argument("--version", action="version", version=f"relsim {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log model-call warnings")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     modules: dict[str, object] = {}
-    for name, module_name in COMMANDS.items():
-        try:
-            module = importlib.import_module(f"engine.commands.{module_name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"engine.commands.{module_name}":
-                raise
-            continue
+    paths = {name: f"engine.commands.{module}" for name, module in COMMANDS.items()}
+    paths.update(extra or {})
+    for name, path in paths.items():
+        module = importlib.import_module(path)
         module.add_parser(sub)
         modules[name] = module
     return parser, modules
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser, modules = build_parser()
+def main(argv: Sequence[str] | None = None, extra: dict[str, str] | None = None) -> int:
+    parser, modules = build_parser(extra)
     argv = list(sys.argv[1:] if argv is None else argv)
     if (
         not [a for a in argv if not a.startswith("-")]

@@ -288,3 +288,11 @@ def load_batch(path: str | Path) -> BatchSpec:
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     return spec
+
+
+DEMO_BATCH = "batches/demo.toml"
+
+
+def demo_batch_path() -> Path:
+    """``personas/batches/demo.toml`` next to the persona files in use (``relsim demo``)."""
+    return personas_dir() / DEMO_BATCH

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable, Input
 
-from engine.cli import main
 from tests.tui.conftest import SIZE, small_spec, wait_for
 from tui.app import RelsimApp
+from tui.cli import main
 from tui.screens.batch import BatchScreen, parse_filter
 from tui.screens.modals import HelpScreen
 from tui.screens.runs import RunsScreen

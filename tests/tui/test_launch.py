@@ -6,7 +6,7 @@ from pathlib import Path
 
 from textual.widgets import Button, Input, SelectionList, Static
 
-from engine.commands.demo import demo_batch_path
+from engine.batch.spec import demo_batch_path
 from tests.tui.conftest import SIZE, wait_for
 from tui.app import RelsimApp
 from tui.screens.batch import BatchScreen

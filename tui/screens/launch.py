@@ -236,7 +236,7 @@ class LaunchScreen(Screen[None]):
             self.action_load_demo()
 
     def action_load_demo(self) -> None:
-        from engine.commands.demo import demo_batch_path
+        from engine.batch.spec import demo_batch_path
 
         self.load_file(demo_batch_path())
 

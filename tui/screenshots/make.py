@@ -22,8 +22,7 @@ SECONDS = 7.0
 
 
 async def main() -> None:
-    from engine.batch.spec import load_batch
-    from engine.commands.demo import demo_batch_path
+    from engine.batch.spec import demo_batch_path, load_batch
     from tui.app import RelsimApp
     from tui.screens.batch import BatchScreen
 

@@ -3,17 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-DEMO = "batches/demo.toml"
-
-
-def demo_batch_path() -> Path:
-    """``personas/batches/demo.toml`` next to the persona files in use."""
-    from engine.sim.personas import personas_dir
-
-    return personas_dir() / DEMO
+from engine.batch.spec import demo_batch_path
 
 
 def add_parser(sub: Any) -> None:
@@ -22,6 +14,6 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from engine.commands.dash import open_dashboard
+    from tui.commands.dash import open_dashboard
 
     return open_dashboard(str(demo_batch_path()), args.out)
