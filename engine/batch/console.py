@@ -17,19 +17,10 @@ from rich.text import Text
 
 from engine.batch.state import BatchState
 from engine.events import (
-    ActionTaken,
-    AppraisalMade,
-    CallFailed,
     EventBase,
-    Narration,
-    RetryWarning,
-    SceneEnded,
-    SceneStarted,
-    SceneTransition,
-    SimStateChanged,
-    SimulationStarted,
 )
 from engine.textsafe import printable
+from engine.transcript import TranscriptPrinter
 
 if TYPE_CHECKING:
     from engine.batch.runner import BatchRunner
@@ -85,8 +76,13 @@ class Progress:
         running = f"running {c['running'] + c['waiting']}"
         if c["waiting"]:
             running += f" (waiting {c['waiting']})"
-        parts += [running, f"retries {st.retries}", f"tokens {_fmt_count(st.tokens)}",
-                  f"{rate:.1f} calls/s", f"ETA {_fmt_eta(eta)}"]
+        parts += [
+            running,
+            f"retries {st.retries}",
+            f"tokens {_fmt_count(st.tokens)}",
+            f"{rate:.1f} calls/s",
+            f"ETA {_fmt_eta(eta)}",
+        ]
         return " · ".join(parts)
 
 
@@ -94,8 +90,9 @@ async def _show_progress(progress: Progress, console: Console) -> None:
     if console.is_terminal:
         from rich.live import Live
 
-        with Live(Text(progress.line()), console=console, auto_refresh=False,
-                  transient=True) as live:
+        with Live(
+            Text(progress.line()), console=console, auto_refresh=False, transient=True
+        ) as live:
             while True:
                 await asyncio.sleep(REFRESH_S)
                 live.update(Text(progress.line()), refresh=True)
@@ -116,8 +113,10 @@ async def drive(runner: BatchRunner, *, show_progress: bool = True) -> int:
         nonlocal presses
         presses += 1
         if presses == 1:
-            err.print("[yellow]Interrupted: finishing the scenes in progress "
-                      "(Ctrl-C again to stop at once)…[/]")
+            err.print(
+                "[yellow]Interrupted: finishing the scenes in progress "
+                "(Ctrl-C again to stop at once)…[/]"
+            )
             runner.drain()
         else:
             runner.cancel_all(interrupted=True)
@@ -151,24 +150,47 @@ async def drive(runner: BatchRunner, *, show_progress: bool = True) -> int:
     return EXIT_OK if c["completed"] == runner.state.total else EXIT_FAILED
 
 
-def print_summary(state: BatchState, console: Console, *, run_dir: str | None = None,
-                  limit: int = PER_SIM_TABLE_MAX) -> None:
+def print_summary(
+    state: BatchState,
+    console: Console,
+    *,
+    run_dir: str | None = None,
+    limit: int = PER_SIM_TABLE_MAX,
+) -> None:
     c = state.counts
     if state.total <= limit:
         table = Table(title="Simulations", title_justify="left")
-        for name, justify in (("sim", "left"), ("pair", "left"), ("state", "left"),
-                              ("try", "right"), ("scenes", "right"), ("commitment", "left"),
-                              ("retries", "right"), ("note", "left")):
-            table.add_column(name, justify=justify, no_wrap=name != "note",  # type: ignore[arg-type]
-                             overflow="ellipsis")
+        for name, justify in (
+            ("sim", "left"),
+            ("pair", "left"),
+            ("state", "left"),
+            ("try", "right"),
+            ("scenes", "right"),
+            ("commitment", "left"),
+            ("retries", "right"),
+            ("note", "left"),
+        ):
+            table.add_column(
+                name,
+                justify=justify,
+                no_wrap=name != "note",  # type: ignore[arg-type]
+                overflow="ellipsis",
+            )
         for row in state.rows.values():
             scores = " / ".join(
                 f"{row.latest(a) if row.latest(a) is not None else '–'}" for a in row.agents
             )
             style = STATE_STYLES.get(row.state, "")
-            table.add_row(row.sim_id, Text(printable(row.pair)), Text(row.state, style=style),
-                          str(row.attempt), f"{row.scene}/{row.num_scenes}", scores,
-                          str(row.retries), Text(printable((row.reason or "")[:60])))
+            table.add_row(
+                row.sim_id,
+                Text(printable(row.pair)),
+                Text(row.state, style=style),
+                str(row.attempt),
+                f"{row.scene}/{row.num_scenes}",
+                scores,
+                str(row.retries),
+                Text(printable((row.reason or "")[:60])),
+            )
         console.print(table)
     summary = Table(title="Batch", title_justify="left", show_header=False)
     summary.add_column()
@@ -189,57 +211,9 @@ def print_summary(state: BatchState, console: Console, *, run_dir: str | None = 
 
 def print_transcript(events: Iterable[EventBase], console: Console) -> None:
     """A readable transcript of one simulation's events."""
-    names: list[str] = []
-    colours = ("cyan", "magenta")
-
-    def colour(name: str) -> str:
-        return colours[names.index(name) % 2] if name in names else ""
-
-    def line(*parts: tuple[str, str]) -> None:
-        text = Text()
-        for content, style in parts:
-            text.append(printable(content), style=style)
-        console.print(text)
-
+    printer = TranscriptPrinter(console)
     for event in events:
-        if isinstance(event, SimulationStarted):
-            names = [a.name for a in event.agents]
-            line((" × ".join(names), "bold"), (f"  model: {event.model_label}", "dim"),
-                 (f"  seed {event.seed}, {event.num_scenes} scenes × {event.beats_per_scene} beats",
-                  "dim"))
-        elif isinstance(event, SceneStarted):
-            console.rule(Text(printable(f"Scene {event.scene_index + 1}: "
-                                        f"{event.turning_point.title}  "
-                                        f"[{event.turning_point.category}]"), style="bold yellow"))
-            line((event.setting, "italic"))
-            line((event.opening, ""))
-        elif isinstance(event, Narration):
-            line(("  ", ""), (event.text, "italic dim"))
-        elif isinstance(event, AppraisalMade):
-            top = sorted(event.emotions.items(), key=lambda kv: kv[1], reverse=True)[:3]
-            feel = ", ".join(f"{k} {v:.1f}" for k, v in top)
-            line(("    ", ""), (event.agent, colour(event.agent)),
-                 (f" feels {feel}" + (" (fallback)" if event.fallback else ""), "dim"))
-        elif isinstance(event, ActionTaken):
-            line(("    ", ""), (f"{event.agent}: ", f"bold {colour(event.agent)}"),
-                 (f"\u201c{event.line}\u201d ", ""), (event.behaviour, "dim"))
-        elif isinstance(event, RetryWarning):
-            line(("    ⚠ retry ", "yellow"),
-                 (f"{event.purpose} attempt {event.attempt}/{event.max_attempts} "
-                  f"({event.error_class}): {event.reason}", "yellow"))
-        elif isinstance(event, CallFailed):
-            kind = "fallback used" if event.fallback else "failed"
-            line(("    ✖ ", "red"),
-                 (f"{event.purpose} {kind} after {event.attempts} attempts", "red"))
-        elif isinstance(event, SceneEnded):
-            line(("  Summary: ", "bold"), (event.entry.summary, ""))
-            for c in event.entry.commitments.values():
-                line(("  ", ""), (f"{c.agent} commitment {c.score}/10", f"bold {colour(c.agent)}"),
-                     (f"  {c.reasoning}", "dim"))
-        elif isinstance(event, SceneTransition):
-            line(("  … ", "dim"), (event.bridge, "dim italic"))
-        elif isinstance(event, SimStateChanged) and event.state in ("failed", "cancelled"):
-            line((f"  [{event.state}] ", "red"), (event.reason or "", "red"))
+        printer(event)
 
 
 def stdout_console() -> Console:

@@ -6,18 +6,6 @@ import argparse
 import asyncio
 from typing import Any
 
-from engine.events import (
-    ActionTaken,
-    AppraisalMade,
-    CallFailed,
-    EventBase,
-    Narration,
-    RetryWarning,
-    SceneEnded,
-    SceneStarted,
-    SceneTransition,
-    SimulationStarted,
-)
 from engine.textsafe import printable
 
 DEFAULT_PAIR = ("aiko-tanaka", "kwame-asante")
@@ -49,6 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.sim.agent import RelationshipAgent
     from engine.sim.scene_master import SceneMaster
     from engine.sim.simulation import MAX_BEATS, MAX_SCENES, Simulation, check_range
+    from engine.transcript import PARTNER_COLOURS, TranscriptPrinter
 
     if len(args.personas) != 2:
         raise ConfigError(f"give exactly two personas, got {len(args.personas)}")
@@ -58,84 +47,8 @@ def run(args: argparse.Namespace) -> int:
     a = RelationshipAgent.from_persona(args.personas[0], model=provider)
     b = RelationshipAgent.from_persona(args.personas[1], model=provider)
     console = Console(highlight=False)
-    colours = {a.name: "cyan", b.name: "magenta"}
-
-    def line(*parts: tuple[str, str]) -> None:
-        text = Text()
-        for content, style in parts:
-            text.append(printable(content), style=style)
-        console.print(text)
-
-    def show(event: EventBase) -> None:
-        if isinstance(event, SimulationStarted):
-            line(
-                (f"{a.name} × {b.name}", "bold"),
-                (f"  model: {event.model_label}", "dim"),
-                (
-                    f"  seed {event.seed}, {event.num_scenes} scenes"
-                    f" × {event.beats_per_scene} beats",
-                    "dim",
-                ),
-            )
-        elif isinstance(event, SceneStarted):
-            console.rule(
-                Text(
-                    printable(
-                        f"Scene {event.scene_index + 1}: {event.turning_point.title}"
-                        f"  [{event.turning_point.category}]"
-                    ),
-                    style="bold yellow",
-                )
-            )
-            line((event.setting, "italic"))
-            line((event.opening, ""))
-        elif isinstance(event, Narration):
-            line(("  ", ""), (event.text, "italic dim"))
-        elif isinstance(event, AppraisalMade):
-            top = sorted(event.emotions.items(), key=lambda kv: kv[1], reverse=True)[:3]
-            feel = ", ".join(f"{k} {v:.1f}" for k, v in top)
-            line(
-                ("    ", ""),
-                (event.agent, colours.get(event.agent, "")),
-                (f" feels {feel}" + (" (fallback)" if event.fallback else ""), "dim"),
-            )
-        elif isinstance(event, ActionTaken):
-            line(
-                ("    ", ""),
-                (f"{event.agent} (thinks) ", colours.get(event.agent, "")),
-                (event.inner_thoughts, "dim italic"),
-            )
-            line(
-                ("    ", ""),
-                (f"{event.agent}: ", f"bold {colours.get(event.agent, '')}"),
-                (f"\u201c{event.line}\u201d ", ""),
-                (event.behaviour, "dim"),
-            )
-        elif isinstance(event, RetryWarning):
-            line(
-                ("    ⚠ retry ", "yellow"),
-                (
-                    f"{event.purpose} attempt {event.attempt}/{event.max_attempts} "
-                    f"({event.error_class}): {event.reason}",
-                    "yellow",
-                ),
-            )
-        elif isinstance(event, CallFailed):
-            kind = "fallback used" if event.fallback else "failed"
-            line(
-                ("    ✖ ", "red"),
-                (f"{event.purpose} {kind} after {event.attempts} attempts", "red"),
-            )
-        elif isinstance(event, SceneEnded):
-            line(("  Summary: ", "bold"), (event.entry.summary, ""))
-            for c in event.entry.commitments.values():
-                line(
-                    ("  ", ""),
-                    (f"{c.agent} commitment {c.score}/10", f"bold {colours.get(c.agent, '')}"),
-                    (f"  {c.reasoning}", "dim"),
-                )
-        elif isinstance(event, SceneTransition):
-            line(("  … ", "dim"), (event.bridge, "dim italic"))
+    colours = dict(zip((a.name, b.name), PARTNER_COLOURS, strict=True))
+    show = TranscriptPrinter(console)
 
     sm = SceneMaster(a, b, model=provider)
     sim = Simulation(sm, a, b, seed=args.seed, num_scenes=args.scenes, sink=show)
