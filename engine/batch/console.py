@@ -16,9 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from engine.batch.state import BatchState
-from engine.events import (
-    EventBase,
-)
+from engine.events import EventBase
 from engine.textsafe import printable
 from engine.transcript import TranscriptPrinter
 
