@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import yarl
 
 from engine.errors import EndpointFatalError
 from engine.events import EndpointStatus, SimStateChanged
@@ -50,6 +51,7 @@ class EndpointUsage:
 class Replica:
     def __init__(self, base_url: str, settings: EndpointSettings) -> None:
         self.base_url = base_url
+        self._urls: dict[str, yarl.URL] = {}
         limits = settings.limits
         self.limiter = AdaptiveLimiter(
             limits.start, limits.min, limits.max, on_change=self._limit_changed
@@ -101,6 +103,13 @@ class Replica:
             return
         current_scope().emit(self.status(f"pacing at {advertised:.0f} requests/min"))
 
+    def _url(self, path: str) -> yarl.URL:
+        # Parsed once per path: aiohttp would parse a string URL again on every request.
+        url = self._urls.get(path)
+        if url is None:
+            url = self._urls[path] = yarl.URL(self.base_url + path)
+        return url
+
     async def send(self, path: str, body: bytes, headers: dict[str, str], tokens: int) -> HttpReply:
         """One admitted HTTP exchange on this replica; raises TransportError on failure."""
         limiter = self.limiter
@@ -118,7 +127,7 @@ class Replica:
                     await asyncio.sleep(delay)
             self.usage.requests += 1
             reply = await post_json(
-                self.sessions.session(), self.base_url + path, body, headers, self.timeout
+                self.sessions.session(), self._url(path), body, headers, self.timeout
             )
         except TransportError as err:
             self.usage.errors[err.error_class] += 1

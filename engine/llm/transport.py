@@ -27,6 +27,7 @@ from typing import Any, Literal, TypeVar
 
 import aiohttp
 import orjson
+import yarl
 
 from engine.errors import EndpointError
 from engine.events import RetryWarning
@@ -222,6 +223,7 @@ class SessionPool:
             # Timeouts are per request (see post_json); auto_decompress stays on for real APIs.
             session = aiohttp.ClientSession(
                 connector=connector,
+                cookie_jar=aiohttp.DummyCookieJar(),  # model APIs set no cookies worth keeping
                 timeout=aiohttp.ClientTimeout(total=None),
                 skip_auto_headers=("User-Agent",),
                 headers={"User-Agent": "relsim"},
@@ -259,7 +261,7 @@ def _retire_all() -> None:
 
 async def post_json(
     session: aiohttp.ClientSession,
-    url: str,
+    url: str | yarl.URL,
     body: bytes,
     headers: dict[str, str],
     timeout: aiohttp.ClientTimeout,
