@@ -29,9 +29,9 @@ def describe(exc: ValidationError, source: str) -> str:
     """``source: field: problem; field: problem`` for a pydantic validation error."""
     problems = []
     for err in exc.errors(include_url=False):
-        loc = ".".join(str(p) for p in err["loc"]) or "(file)"
+        loc = ".".join(str(p) for p in err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field"
-        problems.append(f"{loc}: {msg}")
+        problems.append(f"{loc}: {msg}" if loc else msg)  # whole-file problems have no field
     return f"{source}: " + "; ".join(problems)

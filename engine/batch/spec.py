@@ -129,6 +129,12 @@ class BatchSpec(BaseModel):
             raise ValueError("pairs is only used with pairing = 'explicit'")
         if self.sim and self.model != "sim":
             raise ValueError("sim options apply only to model = 'sim'")
+        from engine.llm.registry import check_model
+
+        try:
+            check_model(self.model, self.base_url)
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
         return self
 
     # -- expansion -----------------------------------------------------------------------------

@@ -33,8 +33,7 @@ def resolve_model(
     if model is not None and not isinstance(model, str):
         return model
     spec = (model or default_model()).strip()
-    if spec == "sim" and base_url:
-        raise ConfigError("--base-url does not apply to the built-in simulator 'sim'")
+    check_model(spec, base_url)
     if spec == "sim" and sim:
         return sim_options(sim)
     cached = _shared.get((spec, base_url))
@@ -42,15 +41,25 @@ def resolve_model(
         return cached
     if spec == "sim":
         provider: Provider = SimProvider()
-    elif spec.split("/", 1)[0] in PROVIDERS:
+    else:
         provider = build_provider(parse_model(spec, base_url=base_url))
+    _shared[(spec, base_url)] = provider
+    return provider
+
+
+def check_model(model: str, base_url: str | None = None) -> None:
+    """Raise ConfigError if ``model`` (with ``base_url``) could not be used; builds nothing."""
+    spec = model.strip()
+    if spec == "sim":
+        if base_url:
+            raise ConfigError("--base-url does not apply to the built-in simulator 'sim'")
+    elif spec.split("/", 1)[0] in PROVIDERS:
+        parse_model(spec, base_url=base_url)
     else:
         raise ConfigError(
             f"unknown model '{spec}': use 'sim' (the built-in simulator) or provider/model "
             f"with provider one of {', '.join(PROVIDERS)}"
         )
-    _shared[(spec, base_url)] = provider
-    return provider
 
 
 def build_provider(settings: EndpointSettings) -> Provider:

@@ -55,6 +55,12 @@ async def test_launch_form_validates_and_starts(tmp_path: Path) -> None:
         assert "beats: enter a whole number" in static_text(screen, "#errors")
         await set_input(pilot, screen, "#scenes", "2")
         await set_input(pilot, screen, "#beats", "1")
+        # An unknown model or a missing base URL is caught before anything starts.
+        await set_input(pilot, screen, "#model", "gpt4")
+        assert "unknown model 'gpt4'" in static_text(screen, "#errors")
+        await set_input(pilot, screen, "#model", "openai-compatible/m")
+        assert "needs --base-url" in static_text(screen, "#errors")
+        await set_input(pilot, screen, "#model", "sim")
         assert static_text(screen, "#errors") == ""
         estimate = static_text(screen, "#estimate")
         assert estimate.startswith("3 simulations") and "LLM calls" in estimate
