@@ -40,6 +40,8 @@ class SceneFrame:
     scenario: str
     setting: str
     goal: str
+    # The Scene Master's private briefing (generate_context): how this partner walks in.
+    perspective: str = ""
 
 
 class RelationshipAgent:
@@ -105,6 +107,8 @@ class RelationshipAgent:
             }
             context["setting"] = self.scene.setting
             context["goal"] = self.scene.goal
+            if self.scene.perspective:
+                context["perspective"] = self.scene.perspective
         if situation is not None:
             context["situation"] = situation
         context.update(extra)

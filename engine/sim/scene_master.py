@@ -167,7 +167,8 @@ class SceneMaster:
     # -- context -------------------------------------------------------------------------------
 
     async def generate_context_async(self, agent: RelationshipAgent) -> str:
-        """The Scene Master's private framing of the scene for one partner (free text)."""
+        """The Scene Master's private framing of the scene for one partner (free text), which
+        that partner then carries into its appraisals, choices and actions."""
         scene = self._require_scene()
         assert scene.setup is not None
         frame = agent.scene
@@ -179,13 +180,16 @@ class SceneMaster:
             "goal": frame.goal if frame else "",
         }
         names = {"self": agent.name, "partner": context["partner"]}
-        return await call_text(
+        text = await call_text(
             self.provider,
             prompts.render("perspective", context, **names),
             purpose="perspective",
             agent=agent.name,
             context=context,
         )
+        if frame is not None:
+            frame.perspective = text  # the partner carries the briefing into the scene
+        return text
 
     def generate_context(self, agent: RelationshipAgent) -> str:
         return run_sync(self.generate_context_async(agent), "SceneMaster.generate_context_async")
