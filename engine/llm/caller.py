@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, Generic, TypeVar
@@ -19,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from engine.errors import LLMError, StructuredOutputError
 from engine.events import CallCompleted, CallFailed, RetryWarning
 from engine.llm.parsing import ParseError, extract_json
-from engine.llm.scope import current_scope
+from engine.llm.scope import CallScope, current_scope
 from engine.llm.types import ChatRequest, ChatResult, Message, Provider, Usage
 
 log = logging.getLogger("relsim.llm")
@@ -163,7 +164,7 @@ async def call_text(
 async def _attempt_loop(
     provider: Provider,
     request: ChatRequest,
-    accept: Any,
+    accept: Callable[[ChatResult], Any],
     *,
     agent: str | None,
     max_attempts: int,
@@ -251,7 +252,7 @@ async def _attempt_loop(
 
 
 def _completed(
-    scope: Any,
+    scope: CallScope,
     purpose: str,
     agent: str | None,
     attempts: int,

@@ -109,9 +109,6 @@ class SceneMaster:
             raise RuntimeError("no scene is set: call initialize_async() first")
         return self.scene
 
-    def agent_named(self, name: str) -> RelationshipAgent:
-        return next(a for a in self.agents if a.name == name)
-
     # -- initialize ----------------------------------------------------------------------------
 
     async def initialize_async(self, turning_point: TurningPoint | str | None = None) -> SceneSetup:
