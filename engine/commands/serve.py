@@ -71,5 +71,6 @@ def run(args: argparse.Namespace) -> int:
     print(f"relsim serve: http://{args.host}:{args.port}/v1 (simulator, no LLM)", file=sys.stderr,
           flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
-                lifespan="off", timeout_graceful_shutdown=1, http="auto", loop="auto")
+                lifespan="off", timeout_graceful_shutdown=1, http="auto", loop="auto",
+                backlog=16384)
     return 0

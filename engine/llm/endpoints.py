@@ -14,21 +14,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
-import yarl
-
 from engine.errors import EndpointFatalError
 from engine.events import EndpointStatus, SimStateChanged
 from engine.llm.admission import AdaptiveLimiter, BreakerState, CircuitBreaker, RateBucket
 from engine.llm.scope import current_scope
 from engine.llm.settings import EndpointSettings
 from engine.llm.transport import (
+    HttpClient,
     HttpReply,
-    SessionPool,
     TransportError,
     classify,
     error_message,
-    post_json,
     retry_after_s,
 )
 
@@ -51,7 +47,7 @@ class EndpointUsage:
 class Replica:
     def __init__(self, base_url: str, settings: EndpointSettings) -> None:
         self.base_url = base_url
-        self._urls: dict[str, yarl.URL] = {}
+        self._urls: dict[str, str] = {}
         limits = settings.limits
         self.limiter = AdaptiveLimiter(
             limits.start, limits.min, limits.max, on_change=self._limit_changed
@@ -61,8 +57,7 @@ class Replica:
         self.rpm = RateBucket(limits.rpm) if limits.rpm else None
         self.rpm_configured = limits.rpm
         self.tpm = RateBucket(limits.tpm) if limits.tpm else None
-        self.sessions = SessionPool(limits.max)
-        self.timeout = aiohttp.ClientTimeout(total=settings.retry.timeout_s)
+        self.http = HttpClient(limits.max, settings.retry.timeout_s)
         self.usage = EndpointUsage()
 
     @property
@@ -103,11 +98,10 @@ class Replica:
             return
         current_scope().emit(self.status(f"pacing at {advertised:.0f} requests/min"))
 
-    def _url(self, path: str) -> yarl.URL:
-        # Parsed once per path: aiohttp would parse a string URL again on every request.
+    def _url(self, path: str) -> str:
         url = self._urls.get(path)
         if url is None:
-            url = self._urls[path] = yarl.URL(self.base_url + path)
+            url = self._urls[path] = self.base_url + path
         return url
 
     async def send(self, path: str, body: bytes, headers: dict[str, str], tokens: int) -> HttpReply:
@@ -126,9 +120,7 @@ class Replica:
                 if delay > 0:
                     await asyncio.sleep(delay)
             self.usage.requests += 1
-            reply = await post_json(
-                self.sessions.session(), self._url(path), body, headers, self.timeout
-            )
+            reply = await self.http.post_json(self._url(path), body, headers)
         except TransportError as err:
             self.usage.errors[err.error_class] += 1
             # Never answered since we started: a wrong URL or a server that is not running.

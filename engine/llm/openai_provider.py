@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from engine.errors import EndpointFatalError, LLMError
+from engine.llm.coalesce import EmbeddingCoalescer
 from engine.llm.endpoints import EndpointPool, EndpointUsage, Replica, fatal_error
 from engine.llm.pricing import PriceTable
 from engine.llm.settings import EndpointSettings
@@ -68,6 +69,7 @@ class OpenAIProvider:
         self.label = f"{settings.model_string} @ {settings.endpoint}"
         self.pool = EndpointPool(settings)
         self._formats: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+        self._embeddings = EmbeddingCoalescer(self._embed_now)
         self._headers = {"content-type": "application/json"}
         if settings.api_key is not None:
             self._headers["authorization"] = f"Bearer {settings.api_key.reveal()}"
@@ -138,6 +140,9 @@ class OpenAIProvider:
     async def embed(self, texts: list[str]) -> list[list[float]]:
         if not texts:
             return []
+        return await self._embeddings.embed(texts)
+
+    async def _embed_now(self, texts: list[str]) -> list[list[float]]:
         body = orjson.dumps({"model": self.settings.model, "input": texts})
         estimate = sum(len(t) for t in texts) // 4 + 1
         replica, data = await self._call("/embeddings", body, self._headers, estimate, "embedding")
@@ -177,7 +182,7 @@ class OpenAIProvider:
 
     async def aclose(self) -> None:
         for replica in self.pool.replicas:
-            await replica.sessions.aclose()
+            await replica.http.aclose()
 
 
 def parse_chat(data: dict[str, Any]) -> ChatResult:
