@@ -12,7 +12,7 @@ import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 from engine.errors import EndpointFatalError
 from engine.events import EndpointStatus, SimStateChanged
@@ -54,6 +54,7 @@ class Replica:
         )
         self.breaker = CircuitBreaker(on_change=self._breaker_changed)
         self.unreachable = False
+        self.models_checked = False
         self.rpm = RateBucket(limits.rpm) if limits.rpm else None
         self.rpm_configured = limits.rpm
         self.tpm = RateBucket(limits.tpm) if limits.tpm else None
@@ -104,23 +105,35 @@ class Replica:
             url = self._urls[path] = self.base_url + path
         return url
 
-    async def send(self, path: str, body: bytes, headers: dict[str, str], tokens: int) -> HttpReply:
-        """One admitted HTTP exchange on this replica; raises TransportError on failure."""
+    async def _check_models(self, headers: dict[str, str]) -> HttpReply | None:
+        """The first probe of a new replica is a ``GET /models``: it answers in milliseconds
+        where a completion may take seconds, and every other call waits for the probe. A 200
+        verifies the endpoint (and teaches its advertised rate); a 401/403 is returned as the
+        verdict on the key; anything else (a server without the route) leaves the verdict to
+        the real call."""
+        self.models_checked = True
+        self.usage.requests += 1
+        reply = await self.http.get(self._url("/models"), headers)
+        if reply.status == 200:
+            self.breaker.record_success()
+            self.learn_limits(reply.headers)  # pace the calls it was holding back
+            return None
+        return reply if reply.status in (401, 403) else None
+
+    async def send(
+        self, path: str, body: bytes, headers: dict[str, str], tokens: int, *, probe: bool = False
+    ) -> HttpReply:
+        """One admitted HTTP exchange on this replica; raises TransportError on failure.
+        ``probe``: this call holds the breaker's probe slot."""
         limiter = self.limiter
         await limiter.acquire()
         reserved = 0
         try:
-            if self.rpm is not None:
-                delay = self.rpm.reserve(1)
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            if self.tpm is not None:
-                reserved = tokens
-                delay = self.tpm.reserve(tokens)
-                if delay > 0:
-                    await asyncio.sleep(delay)
-            self.usage.requests += 1
-            reply = await self.http.post_json(self._url(path), body, headers)
+            # A 401/403 from the probe is the verdict on the key: no POST follows.
+            reply = await self._check_models(headers) if probe and not self.models_checked else None
+            if reply is None:
+                reply = await self._post(path, body, headers, tokens)
+                reserved = tokens if self.tpm is not None else 0
         except TransportError as err:
             self.usage.errors[err.error_class] += 1
             # Never answered since we started: a wrong URL or a server that is not running.
@@ -132,8 +145,7 @@ class Replica:
             raise
         finally:
             limiter.release()
-        error_class = classify(reply.status, reply.body)
-        if error_class is None:
+        if classify(reply.status, reply.body) is None:
             self.breaker.record_success()
             limiter.on_success()
             if self.tpm is not None:
@@ -141,6 +153,27 @@ class Replica:
             if self.rpm is not None or self.rpm_configured is None:
                 self.learn_limits(reply.headers)
             return reply
+        return self._failed(reply)
+
+    async def _post(
+        self, path: str, body: bytes, headers: dict[str, str], tokens: int
+    ) -> HttpReply:
+        if self.rpm is not None:
+            delay = self.rpm.reserve(1)
+            if delay > 0:
+                await asyncio.sleep(delay)
+        if self.tpm is not None:
+            delay = self.tpm.reserve(tokens)
+            if delay > 0:
+                await asyncio.sleep(delay)
+        self.usage.requests += 1
+        return await self.http.post_json(self._url(path), body, headers)
+
+    def _failed(self, reply: HttpReply) -> NoReturn:
+        """Account for an error reply and raise it as a TransportError of its class."""
+        limiter = self.limiter
+        error_class = classify(reply.status, reply.body)
+        assert error_class is not None
         self.usage.errors[error_class] += 1
         hint = retry_after_s(reply.headers)
         reason = f"HTTP {reply.status}: {error_message(reply.body)}"
@@ -241,9 +274,11 @@ class EndpointPool:
         self, path: str, body: bytes, headers: dict[str, str], tokens: int
     ) -> tuple[Replica, HttpReply]:
         replica = await self.choose()
+        # Admitted while the breaker is not closed: this call is the breaker's probe.
+        probe = replica.breaker.state != "closed"
         started = time.monotonic()
         try:
-            return replica, await replica.send(path, body, headers, tokens)
+            return replica, await replica.send(path, body, headers, tokens, probe=probe)
         except TransportError as err:
             if err.error_class == "fatal":
                 self._latch(err, replica, time.monotonic() - started)

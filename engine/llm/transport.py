@@ -27,6 +27,7 @@ from typing import Any, Literal, TypeVar
 import orjson
 from pyreqwest import exceptions as pyreqwest_errors
 from pyreqwest.client import Client, ClientBuilder
+from pyreqwest.request import RequestBuilder
 
 from engine.errors import EndpointError
 from engine.events import RetryWarning
@@ -233,9 +234,14 @@ class HttpClient:
 
     async def post_json(self, url: str, body: bytes, headers: dict[str, str]) -> HttpReply:
         """POST ``body``; network failures become transient TransportErrors."""
+        return await self._exchange(self._get().post(url).headers(headers).body_bytes(body))
+
+    async def get(self, url: str, headers: dict[str, str]) -> HttpReply:
+        return await self._exchange(self._get().get(url).headers(headers))
+
+    async def _exchange(self, builder: RequestBuilder) -> HttpReply:
         try:
-            request = self._get().post(url).headers(headers).body_bytes(body).build()
-            response = await request.send()
+            response = await builder.build().send()
             data = bytes(await response.bytes())
         except pyreqwest_errors.RequestTimeoutError:
             raise TransportError("transient", "the request timed out") from None

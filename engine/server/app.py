@@ -207,12 +207,14 @@ class SimServer:
                       "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}, headers=headers)
 
     async def models(self, request: Request) -> Response:
-        if not self._authorised(request):
-            return _error(401, "Incorrect API key provided.", "invalid_request_error",
-                          "invalid_api_key")
+        self.plan.stats["requests"] += 1
+        denied, headers = self._gate(request)
+        if denied is not None:
+            return denied
         ids = self.config.models or ("sim",)
         return _json({"object": "list", "data": [
-            {"id": m, "object": "model", "created": 0, "owned_by": "relsim"} for m in ids]})
+            {"id": m, "object": "model", "created": 0, "owned_by": "relsim"} for m in ids]},
+            headers=headers)
 
     async def health(self, request: Request) -> Response:
         return _json({"status": "ok"})

@@ -89,6 +89,21 @@ async def test_401_stops_the_batch_after_one_request(sim_server, caplog) -> None
     assert "***" in repr(provider.settings)
 
 
+async def test_a_new_endpoint_is_probed_with_models_not_a_slow_completion(sim_server) -> None:
+    latency = 0.5
+    server = sim_server(["--latency", str(latency)])
+    provider = provider_for(server.base_url, retry=RetryPolicy(timeout_s=10 * latency))
+    start = time.monotonic()
+    await asyncio.gather(*(_calls(provider, 1, [], prefix=f"p{i}") for i in range(8)))
+    elapsed = time.monotonic() - start
+    await provider.aclose()
+    # Every call waits for the probe: had the first completion been it, this took 2 latencies.
+    assert elapsed < 1.6 * latency, elapsed
+    stats = server.stats()
+    assert stats["requests"] == 9 and stats["completed"] == 8, stats
+    assert provider.pool.replicas[0].usage.requests == 9
+
+
 async def test_unknown_model_is_fatal(sim_server) -> None:
     server = sim_server(["--model", "served-model"])
     provider = provider_for(server.base_url)
