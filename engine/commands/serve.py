@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from typing import Any
@@ -48,6 +49,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from engine.batch.gctune import batch_gc
     from engine.errors import ConfigError
     from engine.server import ServerConfig, ServerFaults, build_asgi
 
@@ -70,7 +72,13 @@ def run(args: argparse.Namespace) -> int:
     app = build_asgi(ServerConfig(faults=faults, models=tuple(args.model), api_key=key))
     print(f"relsim serve: http://{args.host}:{args.port}/v1 (simulator, no LLM)", file=sys.stderr,
           flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=False,
-                lifespan="off", timeout_graceful_shutdown=1, http="auto", loop="auto",
-                backlog=16384)
+    # Thousands of requests in flight hold many young objects: with the default thresholds the
+    # collector ran through the server's bursts (the same cure as a batch's, engine.batch.gctune).
+    # What start-up built is frozen out of the collector's scans.
+    gc.freeze()
+    with batch_gc():
+        # The backlog outlasts a burst of thousands of new connections (uvicorn's default: 2048).
+        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
+                    access_log=False, lifespan="off", timeout_graceful_shutdown=1, http="auto",
+                    loop="auto", backlog=16384)
     return 0
