@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import zlib
+from collections.abc import Sequence
 
 DIMENSIONS = 64
 _WORD = re.compile(r"[a-z0-9']+")
@@ -27,7 +28,7 @@ def hash_embed(text: str, dimensions: int = DIMENSIONS) -> list[float]:
     return [v / norm for v in vector] if norm else vector
 
 
-def cosine(a: list[float], b: list[float]) -> float:
+def cosine(a: Sequence[float], b: Sequence[float]) -> float:
     dot = sum(x * y for x, y in zip(a, b, strict=False))
     na = math.sqrt(sum(x * x for x in a))
     nb = math.sqrt(sum(y * y for y in b))

@@ -12,7 +12,7 @@ from engine.llm.caller import StructuredResult, call_structured
 from engine.llm.registry import resolve_model
 from engine.llm.types import Provider
 from engine.sim import prompts
-from engine.sim.memory import MemoryItem, MemoryStore
+from engine.sim.memory import MemoryItem, MemoryStore, attach_embeddings
 from engine.sim.personas import Persona, find_persona
 from engine.sim.records import Role
 from engine.sim.schemas import (
@@ -127,8 +127,7 @@ class RelationshipAgent:
         mood = self.emotions.vector()
         pending = self.memory.unembedded()
         vectors = await self.provider.embed([situation, *(m.text for m in pending)])
-        for item, vector in zip(pending, vectors[1:], strict=True):
-            item.embedding = vector
+        attach_embeddings(pending, vectors[1:])
         return self.memory.retrieve(vectors[0], mood, k)
 
     def remember(
@@ -262,8 +261,7 @@ class RelationshipAgent:
             self.provider.embed([m.text for m in items]),
             *(self._appraise_batch(b) for b in batches),
         )
-        for item, vector in zip(items, vectors, strict=True):
-            item.embedding = vector
+        attach_embeddings(items, vectors)
         fallbacks = sum(len(b) for b, fell_back in zip(batches, results, strict=True) if fell_back)
         return items, fallbacks
 

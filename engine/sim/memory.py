@@ -3,7 +3,8 @@ semantic similarity with emotional similarity."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from array import array
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from engine.llm.embedding import cosine
@@ -18,7 +19,14 @@ class MemoryItem:
     kind: str  # identity | action | reflection | summary
     scene_index: int | None = None
     emotions: tuple[float, ...] | None = None
-    embedding: list[float] | None = None
+    embedding: array[float] | None = None
+
+
+def attach_embeddings(items: Iterable[MemoryItem], vectors: Iterable[Sequence[float]]) -> None:
+    """Store each item's embedding as packed doubles: the same values, but 64 of them take
+    0.6 KB where a list of floats takes 2.1 KB, and a simulation keeps dozens."""
+    for item, vector in zip(items, vectors, strict=True):
+        item.embedding = array("d", vector)
 
 
 def emotion_similarity(a: Sequence[float], b: Sequence[float]) -> float:
@@ -45,7 +53,7 @@ class MemoryStore:
 
     def retrieve(
         self,
-        query_embedding: list[float],
+        query_embedding: Sequence[float],
         query_emotions: Sequence[float] | None = None,
         k: int = 4,
     ) -> list[MemoryItem]:
