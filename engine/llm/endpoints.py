@@ -120,17 +120,17 @@ class Replica:
             return None
         return reply if reply.status in (401, 403) else None
 
-    async def send(
-        self, path: str, body: bytes, headers: dict[str, str], tokens: int, *, probe: bool = False
-    ) -> HttpReply:
-        """One admitted HTTP exchange on this replica; raises TransportError on failure.
-        ``probe``: this call holds the breaker's probe slot."""
+    async def send(self, path: str, body: bytes, headers: dict[str, str], tokens: int) -> HttpReply:
+        """One admitted HTTP exchange on this replica; raises TransportError on failure."""
         limiter = self.limiter
         await limiter.acquire()
         reserved = 0
         try:
-            # A 401/403 from the probe is the verdict on the key: no POST follows.
-            reply = await self._check_models(headers) if probe and not self.models_checked else None
+            reply = None
+            # Unverified, the breaker admits one call at a time: this one is its probe. A 401/403
+            # from /models is the verdict on the key, and no POST follows.
+            if not self.breaker.verified and not self.models_checked:
+                reply = await self._check_models(headers)
             if reply is None:
                 reply = await self._post(path, body, headers, tokens)
                 reserved = tokens if self.tpm is not None else 0
@@ -274,11 +274,9 @@ class EndpointPool:
         self, path: str, body: bytes, headers: dict[str, str], tokens: int
     ) -> tuple[Replica, HttpReply]:
         replica = await self.choose()
-        # Admitted while the breaker is not closed: this call is the breaker's probe.
-        probe = replica.breaker.state != "closed"
         started = time.monotonic()
         try:
-            return replica, await replica.send(path, body, headers, tokens, probe=probe)
+            return replica, await replica.send(path, body, headers, tokens)
         except TransportError as err:
             if err.error_class == "fatal":
                 self._latch(err, replica, time.monotonic() - started)
