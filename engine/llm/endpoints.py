@@ -20,6 +20,7 @@ from engine.llm.admission import AdaptiveLimiter, BreakerState, CircuitBreaker, 
 from engine.llm.scope import current_scope
 from engine.llm.settings import EndpointSettings
 from engine.llm.transport import (
+    ErrorClass,
     HttpClient,
     HttpReply,
     TransportError,
@@ -47,7 +48,6 @@ class EndpointUsage:
 class Replica:
     def __init__(self, base_url: str, settings: EndpointSettings) -> None:
         self.base_url = base_url
-        self._urls: dict[str, str] = {}
         limits = settings.limits
         self.limiter = AdaptiveLimiter(
             limits.start, limits.min, limits.max, on_change=self._limit_changed
@@ -99,12 +99,6 @@ class Replica:
             return
         current_scope().emit(self.status(f"pacing at {advertised:.0f} requests/min"))
 
-    def _url(self, path: str) -> str:
-        url = self._urls.get(path)
-        if url is None:
-            url = self._urls[path] = self.base_url + path
-        return url
-
     async def _check_models(self, headers: dict[str, str]) -> HttpReply | None:
         """The first probe of a new replica is a ``GET /models``: it answers in milliseconds
         where a completion may take seconds, and every other call waits for the probe. A 200
@@ -113,7 +107,7 @@ class Replica:
         the real call."""
         self.models_checked = True
         self.usage.requests += 1
-        reply = await self.http.get(self._url("/models"), headers)
+        reply = await self.http.get(self.base_url + "/models", headers)
         if reply.status == 200:
             self.breaker.record_success()
             self.learn_limits(reply.headers)  # pace the calls it was holding back
@@ -145,7 +139,8 @@ class Replica:
             raise
         finally:
             limiter.release()
-        if classify(reply.status, reply.body) is None:
+        error_class = classify(reply.status, reply.body)
+        if error_class is None:
             self.breaker.record_success()
             limiter.on_success()
             if self.tpm is not None:
@@ -153,7 +148,7 @@ class Replica:
             if self.rpm is not None or self.rpm_configured is None:
                 self.learn_limits(reply.headers)
             return reply
-        return self._failed(reply)
+        self._failed(reply, error_class)
 
     async def _post(
         self, path: str, body: bytes, headers: dict[str, str], tokens: int
@@ -167,13 +162,11 @@ class Replica:
             if delay > 0:
                 await asyncio.sleep(delay)
         self.usage.requests += 1
-        return await self.http.post_json(self._url(path), body, headers)
+        return await self.http.post_json(self.base_url + path, body, headers)
 
-    def _failed(self, reply: HttpReply) -> NoReturn:
+    def _failed(self, reply: HttpReply, error_class: ErrorClass) -> NoReturn:
         """Account for an error reply and raise it as a TransportError of its class."""
         limiter = self.limiter
-        error_class = classify(reply.status, reply.body)
-        assert error_class is not None
         self.usage.errors[error_class] += 1
         hint = retry_after_s(reply.headers)
         reason = f"HTTP {reply.status}: {error_message(reply.body)}"
