@@ -15,9 +15,9 @@ from engine.errors import (
     StructuredOutputError,
     SyncInAsyncError,
 )
-from engine.llm.sim_provider import SimFaults, SimLatency, SimProvider
 from engine.sim.agent import RelationshipAgent
 from engine.sim.personas import Persona, find_persona, list_personas, load_persona
+from engine.sim.provider import SimFaults, SimLatency, SimProvider
 from engine.sim.records import CommitmentEntry, PartnerCommitment, TurningPointRef
 from engine.sim.scene_master import SceneMaster
 from engine.sim.simulation import Simulation

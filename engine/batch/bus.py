@@ -20,7 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from engine.events import EventBase
+from engine.eventbase import EventBase
 
 log = logging.getLogger("relsim.batch")
 

@@ -12,6 +12,14 @@
   their last completed scene on ``relsim resume``.
 * Reruns requested while ``run()`` is running are executed by it; after ``run()`` has returned,
   call ``run()`` again to execute newly requested reruns.
+* Only the runner decides a simulation's state. The model layer reports facts (an endpoint's
+  breaker opened, a call is parked); the runner turns them into "waiting"/"running" for the
+  simulation's current attempt, so a state change never carries an older attempt.
+* ``provider=`` runs the batch on a given Provider instead of the one its spec names (tests,
+  embedding); ``async with BatchRunner(spec) as runner:`` closes it (``aclose()``) on the way out.
+
+Garbage-collector tuning is the caller's choice (``engine.batch.gctune.batch_gc``), not the
+runner's: the ``relsim`` commands that run batches opt in.
 """
 
 from __future__ import annotations
@@ -25,11 +33,10 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
-from engine import errors
 from engine.batch.bus import Callback, EventBus
-from engine.batch.gctune import batch_gc
 from engine.batch.runlog import (
     EVENTS,
     FORMAT,
@@ -42,8 +49,14 @@ from engine.batch.runlog import (
 )
 from engine.batch.spec import BatchSpec, SimPlan, _load_cached
 from engine.batch.state import BatchState, SimRow
-from engine.errors import ConfigError
-from engine.events import EndpointStatus, EventBase, SceneEnded, SimStateChanged
+from engine.errors import ConfigError, EndpointFatalError
+from engine.events import (
+    CallParked,
+    EndpointStatus,
+    EventBase,
+    SceneEnded,
+    SimStateChanged,
+)
 from engine.llm.types import ChatRequest, ChatResult, Provider
 
 log = logging.getLogger("relsim.batch")
@@ -117,11 +130,13 @@ def _new_run_dir(out: Path, name: str) -> tuple[Path, Path]:
 class BatchRunner:
     """Runs one batch into one run directory. See the module docstring for the semantics."""
 
-    def __init__(self, spec: BatchSpec, *, run_dir: Path | None = None) -> None:
+    def __init__(
+        self, spec: BatchSpec, *, run_dir: Path | None = None, provider: Provider | None = None
+    ) -> None:
         self._init_common(spec)
         # Everything that can fail on bad input happens before the directory exists.
         plans = spec.expand()
-        self._provider = self._resolve_provider()
+        self._provider = provider if provider is not None else self._resolve_provider()
         self.run_dir = self._create_run_dir(run_dir, plans)
         self._take_lock()
         for plan in plans:
@@ -234,9 +249,10 @@ class BatchRunner:
         self._gated = _GatedProvider(self._provider, self._writer)
 
     @classmethod
-    def open(cls, run_dir: str | Path) -> BatchRunner:
+    def open(cls, run_dir: str | Path, *, provider: Provider | None = None) -> BatchRunner:
         """A runner for an existing run directory (for resume and rerun). Nothing is queued:
-        call ``resume_unfinished()``, ``rerun(...)`` or ``rerun_failed()``, then ``run()``."""
+        call ``resume_unfinished()``, ``rerun(...)`` or ``rerun_failed()``, then ``run()``.
+        ``provider`` replaces the one the run's spec names, as for ``BatchRunner(...)``."""
         from engine.batch.reader import RunReader, repair_log
         from engine.batch.spec import spec_from_dict
 
@@ -252,7 +268,7 @@ class BatchRunner:
         try:
             repair_log(run_dir)
             reader = RunReader(run_dir)
-            self._provider = self._resolve_provider()
+            self._provider = provider if provider is not None else self._resolve_provider()
             self.state = reader.state()
             self._manifest = ManifestKeeper(run_dir / MANIFEST, manifest)
             manifest["status"] = "running"
@@ -323,10 +339,6 @@ class BatchRunner:
     async def run(self) -> BatchState:
         """Run until every queued simulation has ended (completed, failed or cancelled), or until
         ``drain()``/``cancel_all()``/a fatal endpoint error stops the batch."""
-        with batch_gc():
-            return await self._run()
-
-    async def _run(self) -> BatchState:
         await self._start()
         self._draining = self.interrupted = False
         assert self._wakeup is not None
@@ -352,8 +364,6 @@ class BatchRunner:
             self._manifest.mark_dirty()
         await self._writer.flush(sync=True)
         return self.state
-
-    run_pending = run
 
     def cancel(self, sim_id: str) -> bool:
         """Cancel one simulation (pending or running). False if it had already ended."""
@@ -396,6 +406,17 @@ class BatchRunner:
         """Rerun every failed simulation; returns their ids."""
         ids = [s.plan.sim_id for s in self._slots.values() if s.state == "failed"]
         return [i for i in ids if self.rerun(i)]
+
+    async def __aenter__(self) -> BatchRunner:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
 
     async def aclose(self) -> None:
         """Stop anything still running (as interrupted), write every event, finalise the
@@ -522,7 +543,7 @@ class BatchRunner:
         return "completed"
 
     def _watch(self, event: EventBase) -> None:
-        """Inline fold: park running simulations while the endpoint's breaker is open."""
+        """Inline fold: running simulations wait while the endpoint's breaker is open."""
         if not isinstance(event, EndpointStatus):
             return
         opened = event.breaker != "closed"
@@ -534,6 +555,12 @@ class BatchRunner:
                 self._set_state(slot, "waiting", event.reason)
             elif not opened and slot.state == "waiting":
                 self._set_state(slot, "running")
+
+    def _call_parked(self, slot: _Slot, event: CallParked) -> None:
+        if event.parked and slot.state == "running":
+            self._set_state(slot, "waiting", event.reason)
+        elif not event.parked and slot.state == "waiting":
+            self._set_state(slot, "running", event.reason)
 
     def _build(self, slot: _Slot, sink: Any) -> Any:
         from engine.sim.agent import RelationshipAgent
@@ -555,6 +582,11 @@ class BatchRunner:
         task = asyncio.current_task()
 
         def sink(event: EventBase) -> None:
+            if isinstance(event, CallParked):
+                # The model layer's fact, turned into this attempt's state; the state change is
+                # what the log keeps.
+                self._call_parked(slot, event)
+                return
             publish(event, attempt)
             # Draining: the scene just ended is safely in the log; stop before the next one.
             if (
@@ -578,8 +610,7 @@ class BatchRunner:
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             self._set_state(slot, "failed", reason)
-            fatal_type = getattr(errors, "EndpointFatalError", None)
-            if fatal_type is not None and isinstance(exc, fatal_type):
+            if isinstance(exc, EndpointFatalError):
                 self._stop_fatal(str(exc) or type(exc).__name__)
         else:
             self._set_state(slot, "completed")

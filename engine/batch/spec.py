@@ -109,7 +109,7 @@ class BatchSpec(BaseModel):
     @field_validator("sim")
     @classmethod
     def _known_sim_options(cls, options: dict[str, float]) -> dict[str, float]:
-        from engine.llm.sim_provider import sim_options
+        from engine.sim.provider import sim_options
 
         try:
             sim_options(options)

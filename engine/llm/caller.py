@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from engine.errors import LLMError, StructuredOutputError
-from engine.events import CallCompleted, CallFailed, RetryWarning
+from engine.llm.events import CallCompleted, CallFailed, RetryWarning
 from engine.llm.parsing import ParseError, extract_json
 from engine.llm.scope import CallScope, current_scope
 from engine.llm.types import ChatRequest, ChatResult, Message, Provider, Usage

@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from engine.errors import LLMError
-from engine.events import EndpointStatus, EventBase
+from engine.eventbase import EventBase
+from engine.llm.events import EndpointStatus
 from engine.llm.scope import CallScope, call_scope, current_scope
 
 # OpenAI accepts up to 2,048 inputs per request; a few hundred keeps each reply small.

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from engine.errors import EndpointFatalError
-from engine.events import EndpointStatus, SimStateChanged
 from engine.llm.admission import AdaptiveLimiter, BreakerState, CircuitBreaker, RateBucket
+from engine.llm.events import CallParked, EndpointStatus
 from engine.llm.scope import current_scope
 from engine.llm.settings import EndpointSettings
 from engine.llm.transport import (
@@ -229,6 +229,8 @@ class EndpointPool:
         replica = self._pick()
         if replica is not None:
             return replica
+        # Held back while a breaker is open: say so (the caller's runner decides what that means
+        # for a simulation's state). Waiting for a probe slot alone is routine and not reported.
         scope = current_scope()
         parked = False
         try:
@@ -236,9 +238,10 @@ class EndpointPool:
                 if not parked and any(r.breaker.state == "open" for r in self.replicas):
                     parked = True
                     scope.emit(
-                        SimStateChanged(
+                        CallParked(
                             sim_id=scope.sim_id,
-                            state="waiting",
+                            endpoint=self.settings.endpoint,
+                            parked=True,
                             reason=f"endpoint {self.settings.endpoint} is down",
                         )
                     )
@@ -260,7 +263,12 @@ class EndpointPool:
         finally:
             if parked:
                 scope.emit(
-                    SimStateChanged(sim_id=scope.sim_id, state="running", reason="endpoint is back")
+                    CallParked(
+                        sim_id=scope.sim_id,
+                        endpoint=self.settings.endpoint,
+                        parked=False,
+                        reason="endpoint is back",
+                    )
                 )
 
     async def send(

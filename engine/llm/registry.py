@@ -1,19 +1,42 @@
-"""Model strings → providers. ``sim`` (the default) is the built-in simulator; ``openai/…``,
-``ollama/…``, ``vllm/…``, ``llamacpp/…`` and ``openai-compatible/…`` are HTTP endpoints."""
+"""Model strings → providers. ``openai/…``, ``ollama/…``, ``vllm/…``, ``llamacpp/…`` and
+``openai-compatible/…`` are HTTP endpoints built here; ``sim`` (the default) is the built-in
+simulator, which lives with the simulation domain and registers itself here as a local model
+(``register_local_model``), so this layer never imports the domain above it."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from engine.errors import ConfigError
 from engine.llm.settings import PROVIDERS, EndpointSettings, parse_model
-from engine.llm.sim_provider import SimProvider, sim_options
 from engine.llm.types import Provider
 
 DEFAULT_MODEL = "sim"
+
+# Builds a local model's provider; given options (e.g. the simulator's latency and fault rates)
+# it returns a fresh provider, without them the shared one.
+LocalFactory = Callable[[Mapping[str, Any] | None], Provider]
+
+
+@dataclass(frozen=True, slots=True)
+class LocalModel:
+    """A model served in-process (no base URL), named by a bare word such as ``sim``."""
+
+    factory: LocalFactory
+    description: str
+
+
+_local: dict[str, LocalModel] = {}
 # One provider per (model, base URL): simulations on one endpoint share its admission control.
 _shared: dict[tuple[str, str | None], Provider] = {}
+
+
+def register_local_model(name: str, factory: LocalFactory, *, description: str) -> None:
+    """Make ``name`` resolve to ``factory``'s provider (the simulator registers ``sim``)."""
+    _local[name] = LocalModel(factory, description)
 
 
 def default_model() -> str:
@@ -24,23 +47,25 @@ def resolve_model(
     model: str | Provider | None = None,
     *,
     base_url: str | None = None,
-    sim: dict[str, Any] | None = None,
+    sim: Mapping[str, Any] | None = None,
 ) -> Provider:
     """A provider for ``model``: a provider passes through; strings name one (see the README).
 
-    ``sim`` holds simulator options (latency, fault rates) and gives a fresh, unshared provider.
+    ``sim`` holds a local model's options (the simulator's latency and fault rates) and gives a
+    fresh, unshared provider.
     """
     if model is not None and not isinstance(model, str):
         return model
     spec = (model or default_model()).strip()
     check_model(spec, base_url)
-    if spec == "sim" and sim:
-        return sim_options(sim)
+    local = _local.get(spec)
+    if local is not None and sim:
+        return local.factory(sim)
     cached = _shared.get((spec, base_url))
     if cached is not None:
         return cached
-    if spec == "sim":
-        provider: Provider = SimProvider()
+    if local is not None:
+        provider = local.factory(None)
     else:
         provider = build_provider(parse_model(spec, base_url=base_url))
     _shared[(spec, base_url)] = provider
@@ -50,9 +75,10 @@ def resolve_model(
 def check_model(model: str, base_url: str | None = None) -> None:
     """Raise ConfigError if ``model`` (with ``base_url``) could not be used; builds nothing."""
     spec = model.strip()
-    if spec == "sim":
+    local = _local.get(spec)
+    if local is not None:
         if base_url:
-            raise ConfigError("--base-url does not apply to the built-in simulator 'sim'")
+            raise ConfigError(f"--base-url does not apply to {local.description} '{spec}'")
     elif spec.split("/", 1)[0] in PROVIDERS:
         parse_model(spec, base_url=base_url)
     else:

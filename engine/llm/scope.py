@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from engine.events import EventBase, EventSink
+from engine.eventbase import EventBase, EventSink
 
 
 @dataclass(slots=True, frozen=True)

@@ -30,7 +30,7 @@ from pyreqwest.client import Client, ClientBuilder
 from pyreqwest.request import RequestBuilder
 
 from engine.errors import EndpointError
-from engine.events import RetryWarning
+from engine.llm.events import RetryWarning
 from engine.llm.scope import current_scope
 from engine.llm.settings import RetryPolicy
 

@@ -27,9 +27,9 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from engine.llm.embedding import hash_embed
-from engine.llm.sim_provider import SimFaults, SimLatency, SimProvider
 from engine.llm.types import ChatRequest
 from engine.server.faults import FaultPlan, RequestLimiter, ServerFaults
+from engine.sim.provider import SimFaults, SimLatency, SimProvider
 
 RAW_SEND = "relsim.raw_send"
 # Sent by relsim's own provider so text calls and re-asks meet the same simulator as

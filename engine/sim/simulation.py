@@ -11,12 +11,13 @@ from typing import Any
 
 from engine._sync import run_sync
 from engine.errors import ConfigError
-from engine.events import (
+from engine.eventbase import EventBase, EventSink
+from engine.llm.scope import CallScope, call_scope, current_scope
+from engine.sim.agent import RelationshipAgent
+from engine.sim.events import (
     ActionTaken,
     AppraisalMade,
     CommitmentScored,
-    EventBase,
-    EventSink,
     MemoriesAppraised,
     Narration,
     PerspectiveFormed,
@@ -29,8 +30,6 @@ from engine.events import (
     SimulationFailed,
     SimulationStarted,
 )
-from engine.llm.scope import CallScope, call_scope, current_scope
-from engine.sim.agent import RelationshipAgent
 from engine.sim.records import AgentInfo, CommitmentEntry, PartnerCommitment
 from engine.sim.scene_master import SceneMaster
 from engine.sim.schemas import Emotions, SceneSetup, SceneSummary

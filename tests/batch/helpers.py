@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.batch.spec import BatchSpec
+from engine.llm.registry import resolve_model
 from engine.llm.scope import current_scope
 from engine.llm.types import ChatRequest, ChatResult, Provider
 
@@ -20,6 +21,11 @@ def small_spec(tmp_path: Path, **overrides: Any) -> BatchSpec:
     }
     data.update(overrides)
     return BatchSpec(**data)
+
+
+def spec_provider(spec: BatchSpec) -> Provider:
+    """A fresh provider for the model ``spec`` names (with its simulator options)."""
+    return resolve_model(spec.model, base_url=spec.base_url, sim=dict(spec.sim) or None)
 
 
 class Boom(RuntimeError):

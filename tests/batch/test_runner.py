@@ -12,7 +12,7 @@ from engine.batch.reader import RunReader
 from engine.batch.runlog import EVENTS, RunLogWriter
 from engine.batch.runner import INTERRUPTED, BatchRunner
 from engine.events import SceneEnded, SceneStarted, SimStateChanged
-from tests.batch.helpers import FaultyProvider, count_lines, logs_of, small_spec
+from tests.batch.helpers import FaultyProvider, count_lines, logs_of, small_spec, spec_provider
 
 
 async def run_all(runner: BatchRunner) -> None:
@@ -51,10 +51,10 @@ async def test_same_seed_same_commitment_logs(tmp_path: Path) -> None:
 
 
 async def test_a_raising_simulation_does_not_disturb_neighbours(tmp_path: Path) -> None:
-    runner = BatchRunner(small_spec(tmp_path, replicates=2))
-    faulty = FaultyProvider(runner._gated._inner, {"s0002", "s0005"})
-    runner._gated._inner = faulty
-    await run_all(runner)
+    spec = small_spec(tmp_path, replicates=2)
+    faulty = FaultyProvider(spec_provider(spec), {"s0002", "s0005"})
+    async with BatchRunner(spec, provider=faulty) as runner:
+        await runner.run()
     rows = runner.state.rows
     assert {s for s, r in rows.items() if r.state == "failed"} == {"s0002", "s0005"}
     assert "injected failure in s0002" in (rows["s0002"].reason or "")
@@ -154,20 +154,12 @@ async def test_drain_then_resume_matches_uninterrupted(tmp_path: Path) -> None:
         assert ended == started == [0, 1, 2]
 
 
-async def test_fatal_endpoint_error_stops_the_batch(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    fatal = getattr(errors, "EndpointFatalError", None)
-    if fatal is None:
-        class EndpointFatalError(errors.LLMError):
-            pass
-
-        monkeypatch.setattr(errors, "EndpointFatalError", EndpointFatalError, raising=False)
-        fatal = EndpointFatalError
-    runner = BatchRunner(small_spec(tmp_path, replicates=3, concurrency=2))
-    runner._gated._inner = FaultyProvider(runner._gated._inner, {"s0001"}, after=1,
-                                          exc=lambda msg: fatal("401: bad key"))  # type: ignore
-    await run_all(runner)
+async def test_fatal_endpoint_error_stops_the_batch(tmp_path: Path) -> None:
+    spec = small_spec(tmp_path, replicates=3, concurrency=2)
+    faulty = FaultyProvider(spec_provider(spec), {"s0001"}, after=1,
+                            exc=lambda msg: errors.EndpointFatalError("401: bad key"))  # type: ignore
+    async with BatchRunner(spec, provider=faulty) as runner:
+        await runner.run()
     assert runner.fatal and "bad key" in runner.fatal
     rows = runner.state.rows
     assert rows["s0001"].state == "failed"

@@ -11,9 +11,9 @@ import time
 from engine.events import EventBase
 from engine.llm.caller import call_structured
 from engine.llm.scope import CallScope, call_scope
-from engine.llm.sim_provider import SimProvider
 from engine.sim import prompts
 from engine.sim.personas import find_persona
+from engine.sim.provider import SimProvider
 from engine.sim.schemas import CommitmentScore
 from engine.sim.turning_points import build_plan
 

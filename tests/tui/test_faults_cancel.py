@@ -8,7 +8,7 @@ from textual.widgets import Log
 
 from engine.batch.reader import RunReader
 from engine.batch.runner import BatchRunner
-from engine.llm.sim_provider import SimFaults, SimProvider
+from engine.sim.provider import SimFaults, SimProvider
 from tests.tui.conftest import SIZE, small_spec, wait_for
 from tui.app import RelsimApp
 from tui.screens.batch import BatchScreen

@@ -1,5 +1,8 @@
 """The ``sim`` provider: the built-in persona simulator behind the Provider protocol.
 
+It lives with the simulator it serves; importing this module registers the model name ``sim``
+with the model layer (``engine.llm.registry``), which knows nothing of the domain.
+
 Adds what a real endpoint would do to the simulator's replies: latency, token counts and, at
 configured rates, malformed or truncated output. Every random draw is keyed on the request's
 seed and messages, so the same request always meets the same fate (sync or async, in-process or
@@ -12,6 +15,7 @@ import asyncio
 import hashlib
 import random
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +23,7 @@ import orjson
 
 from engine.errors import ConfigError
 from engine.llm.embedding import hash_embed
+from engine.llm.registry import register_local_model
 from engine.llm.types import ChatRequest, ChatResult, Usage
 from engine.sim.prompts import context_from_messages
 from engine.sim.simulator import LABEL, write_reply
@@ -139,7 +144,7 @@ class SimProvider:
         return None
 
 
-def sim_options(options: dict[str, Any]) -> SimProvider:
+def sim_options(options: Mapping[str, Any]) -> SimProvider:
     """Build a SimProvider from flat options (``malformed=0.1``, ``latency=0.5`` …)."""
     fault_keys = {"malformed", "invalid", "truncated", "noise"}
     faults = SimFaults(**{k: float(v) for k, v in options.items() if k in fault_keys})
@@ -148,3 +153,10 @@ def sim_options(options: dict[str, Any]) -> SimProvider:
     if unknown:
         raise ConfigError(f"unknown simulator options: {', '.join(sorted(unknown))}")
     return SimProvider(faults=faults, latency=latency)
+
+
+def _sim_factory(options: Mapping[str, Any] | None) -> SimProvider:
+    return sim_options(options) if options else SimProvider()
+
+
+register_local_model("sim", _sim_factory, description="the built-in simulator")
