@@ -2,8 +2,13 @@
 
 Thousands of live simulations make a large heap of long-lived objects; with the default
 thresholds (700 allocations) the collector runs constantly and its older generations rescan
-that heap, which measured at about half the CPU of a 10,000-simulation run. While any batch runs
-we raise the young-generation threshold; the previous settings come back when the last one ends.
+that heap, which measured at about half the CPU of a 10,000-simulation run. Inside
+``batch_gc()`` the young-generation threshold is raised; the previous settings come back when
+the outermost one ends.
+
+The collector is the process's, not the engine's: the runner never changes it. Programs that
+run big batches opt in by wrapping their run (``relsim run``/``resume``/``rerun``, the dashboard
+behind ``relsim dash``/``demo``, ``relsim serve``, and the benchmarks that measure them).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ _saved: tuple[int, int, int] | None = None
 
 @contextmanager
 def batch_gc() -> Iterator[None]:
+    """Batch-friendly collector thresholds for the duration of the ``with`` block (nestable)."""
     global _depth, _saved
     if _depth == 0:
         _saved = gc.get_threshold()

@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from engine.batch.console import drive
+    from engine.batch.gctune import batch_gc
     from engine.batch.runner import BatchRunner
     from engine.errors import ConfigError
 
@@ -42,4 +43,5 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(runner.aclose())
         raise
     print(f"rerunning {len(ids)} simulation(s): {', '.join(ids) or 'none'}", file=sys.stderr)
-    return asyncio.run(drive(runner, show_progress=not args.no_progress))
+    with batch_gc():
+        return asyncio.run(drive(runner, show_progress=not args.no_progress))

@@ -17,9 +17,11 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from engine.batch.console import drive
+    from engine.batch.gctune import batch_gc
     from engine.batch.runner import BatchRunner
 
     runner = BatchRunner.open(args.run_dir)
     queued = runner.resume_unfinished()
     print(f"resuming {queued} unfinished simulation(s) in {runner.run_dir}", file=sys.stderr)
-    return asyncio.run(drive(runner, show_progress=not args.no_progress))
+    with batch_gc():
+        return asyncio.run(drive(runner, show_progress=not args.no_progress))

@@ -27,6 +27,7 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from engine.batch.console import drive
+    from engine.batch.gctune import batch_gc
     from engine.batch.runner import BatchRunner
     from engine.batch.spec import load_batch, spec_from_dict
 
@@ -48,4 +49,5 @@ def run(args: argparse.Namespace) -> int:
             data["sim"] = {}
         spec = spec_from_dict(data, "command line")
     runner = BatchRunner(spec)  # validates everything before the run directory exists
-    return asyncio.run(drive(runner, show_progress=not args.no_progress))
+    with batch_gc():
+        return asyncio.run(drive(runner, show_progress=not args.no_progress))

@@ -101,11 +101,6 @@ class AdaptiveLimiter:
         if self.limit != before:
             self._changed("rate limited")
 
-    def set_limit(self, value: int, reason: str) -> None:
-        self._limit = float(max(self.minimum, min(self.maximum, value)))
-        self._changed(reason)
-        self._grant()
-
     def _changed(self, reason: str) -> None:
         if self.on_change is not None:
             self.on_change(self.limit, reason)
@@ -141,9 +136,6 @@ class RateBucket:
         # A single request larger than the bucket may still go once the bucket is full.
         self._tokens -= min(amount, self.capacity)
         return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
-
-    def refund(self, amount: float) -> None:
-        self._tokens = min(self.capacity, self._tokens + min(amount, self.capacity))
 
     def reconcile(self, reserved: float, actual: float) -> None:
         """Correct a reservation with the usage the server reported."""

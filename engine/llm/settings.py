@@ -144,10 +144,6 @@ def _number(env: Mapping[str, str], name: str) -> float | None:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
 
-def is_remote_model(spec: str) -> bool:
-    return spec.split("/", 1)[0] in PROVIDERS
-
-
 def parse_model(
     spec: str,
     *,

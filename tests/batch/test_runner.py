@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from pathlib import Path
 
 import pytest
@@ -208,3 +209,14 @@ async def test_run_dir_in_use_is_refused(tmp_path: Path) -> None:
         BatchRunner.open(runner.run_dir)
     await runner.aclose()
     BatchRunner.open(runner.run_dir)._release_lock()
+
+
+async def test_running_a_batch_leaves_the_collector_alone(tmp_path: Path) -> None:
+    # GC tuning is the commands' choice (engine.batch.gctune), never a side effect of the engine.
+    before = gc.get_threshold()
+    during: set[tuple[int, ...]] = set()
+    async with BatchRunner(small_spec(tmp_path)) as runner:
+        runner.bus.subscribe_inline(lambda event: during.add(gc.get_threshold()))
+        await runner.run()
+    assert runner.state.counts["completed"] == 3
+    assert during == {before} and gc.get_threshold() == before

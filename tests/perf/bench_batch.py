@@ -22,6 +22,7 @@ import time
 
 import psutil
 
+from engine.batch.gctune import batch_gc
 from engine.batch.runner import BatchRunner
 from engine.batch.spec import BatchSpec
 from engine.sim.simulation import calls_on_critical_path
@@ -87,7 +88,8 @@ def report(r: dict[str, float], latency: float) -> None:
 
 
 def _run(n: int, latency: float) -> dict[str, float]:
-    r = asyncio.run(measure(n, latency))
+    with batch_gc():  # as `relsim run` does
+        r = asyncio.run(measure(n, latency))
     report(r, latency)
     assert r["completed"] == n
     assert r["lines"] == r["published"]

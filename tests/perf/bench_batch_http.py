@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from engine.batch.gctune import batch_gc
 from engine.batch.runner import BatchRunner
 from engine.batch.spec import BatchSpec
 from engine.sim.simulation import calls_on_critical_path
@@ -61,7 +62,7 @@ def test_http_latency_efficiency() -> None:
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {0})
     with SimServerProcess(["--latency", str(LATENCY)], cpu=1 if (os.cpu_count() or 1) > 1
-                          else None) as server:
+                          else None) as server, batch_gc():  # as `relsim run` does
         r = asyncio.run(measure(server.base_url))
     print(f"\nHTTP: {SIMS:,} simulations × ({SCENES} scenes, {BEATS} beat) against relsim serve "
           f"at {LATENCY:g} s/call, run log on: wall {r['wall']:.1f} s, ideal {r['ideal']:.0f} s "

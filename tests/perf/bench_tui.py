@@ -32,6 +32,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from engine.batch.gctune import batch_gc  # noqa: E402
 from engine.batch.runner import BatchRunner  # noqa: E402
 from engine.batch.spec import BatchSpec  # noqa: E402
 from engine.sim.personas import list_personas  # noqa: E402
@@ -133,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--height", type=int, default=50)
     args = ap.parse_args(argv)
     logging.disable(logging.ERROR)  # injected-fault logs are not what we measure
-    with tempfile.TemporaryDirectory() as tmp:
+    # Both `relsim run` and `relsim dash` opt in to the batch collector settings: so do we.
+    with tempfile.TemporaryDirectory() as tmp, batch_gc():
         spec = make_spec(Path(tmp), args.sims, args.scenes, args.beats, args.latency,
                          args.concurrency)
         n = len(spec.expand())

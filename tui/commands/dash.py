@@ -67,6 +67,7 @@ def open_dashboard(
 
     from textual.logging import TextualHandler
 
+    from engine.batch.gctune import batch_gc
     from tui.app import RelsimApp
 
     app = RelsimApp(
@@ -82,7 +83,8 @@ def open_dashboard(
     saved = root.handlers[:]
     root.handlers = [TextualHandler()]
     try:
-        code = app.run()
+        with batch_gc():  # the dashboard runs batches: the same collector settings as `relsim run`
+            code = app.run()
     finally:
         root.handlers = saved
     if app.session is not None and app.session.run_dir is not None and app.session.live_mode:

@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from engine.batch.runlog import MANIFEST
 from tui.format import safe
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ def find_runs(out_dir: Path) -> list[Path]:
     """Run directories (they hold a manifest), newest first."""
     if not out_dir.is_dir():
         return []
-    runs = [p for p in out_dir.iterdir() if p.is_dir() and any(p.glob("manifest*"))]
+    runs = [p for p in out_dir.iterdir() if p.is_dir() and (p / MANIFEST).is_file()]
     return sorted(runs, key=lambda p: p.stat().st_mtime, reverse=True)
 
 
@@ -30,27 +31,21 @@ def run_summary(run_dir: Path) -> dict[str, Any]:
     """Name, model, size and status counts from the manifest (tolerant of partial files)."""
     info: dict[str, Any] = {"name": run_dir.name, "model": "?", "sims": "?", "status": "",
                             "run": "?"}
-    manifest = next(iter(sorted(run_dir.glob("manifest*"))), None)
-    if manifest is None:
-        return info
     try:
-        data = json.loads(manifest.read_text("utf-8"))
+        data = json.loads((run_dir / MANIFEST).read_text("utf-8"))
     except (OSError, ValueError):
         return info
-    spec = data.get("spec") or data.get("batch") or {}
+    spec = data.get("spec") or {}
     info["name"] = spec.get("name", run_dir.name)
     info["model"] = spec.get("model", "?")
     info["run"] = data.get("status", "?")
-    sims = data.get("sims") or data.get("simulations") or {}
-    if isinstance(sims, dict):
-        info["sims"] = len(sims)
-        statuses: dict[str, int] = {}
-        for v in sims.values():
-            s = v.get("status", "?") if isinstance(v, dict) else str(v)
-            statuses[s] = statuses.get(s, 0) + 1
-        info["status"] = " ".join(f"{k} {n}" for k, n in sorted(statuses.items()))
-    elif isinstance(sims, list):
-        info["sims"] = len(sims)
+    sims = data.get("sims") or {}
+    info["sims"] = len(sims)
+    statuses: dict[str, int] = {}
+    for v in sims.values():
+        s = v.get("status", "?")
+        statuses[s] = statuses.get(s, 0) + 1
+    info["status"] = " ".join(f"{k} {n}" for k, n in sorted(statuses.items()))
     return info
 
 
