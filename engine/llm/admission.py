@@ -1,4 +1,4 @@
-"""Admission control for one endpoint replica: adaptive concurrency, rate buckets, breaker.
+"""Admission control for one endpoint replica: adaptive in-flight limit, rate buckets, breaker.
 
 Nothing here holds an asyncio primitive bound to a loop: waiters are futures made on the running
 loop when needed, because the sync wrappers run a fresh loop per call and providers are shared.
@@ -28,9 +28,9 @@ def _wake(fut: asyncio.Future[None]) -> bool:
 
 
 class AdaptiveLimiter:
-    """AIMD concurrency limit: +1 per ``limit`` successes while the limit is the bottleneck,
-    ×``cut`` on a rate-limit signal (at most once per ``debounce_s``). ``on_change(limit, why)``
-    is called whenever the integer limit changes."""
+    """AIMD limit on requests in flight: +1 per ``limit`` successes while the limit is the
+    bottleneck, ×``cut`` on a rate-limit signal (at most once per ``debounce_s``).
+    ``on_change(limit, why)`` is called whenever the integer limit changes."""
 
     def __init__(
         self,

@@ -50,7 +50,7 @@ class Replica:
         self.base_url = base_url
         limits = settings.limits
         self.limiter = AdaptiveLimiter(
-            limits.start, limits.min, limits.max, on_change=self._limit_changed
+            limits.max_in_flight, limits.min, limits.max, on_change=self._limit_changed
         )
         self.breaker = CircuitBreaker(on_change=self._breaker_changed)
         self.unreachable = False

@@ -9,6 +9,7 @@ replicas of one model) and a key from the environment. The key is held in a ``Se
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -60,19 +61,21 @@ class Secret:
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """Admission settings for each replica: adaptive concurrency and optional rate buckets."""
+    """Admission settings for each replica: how many HTTP requests may be in flight at once
+    (``max_in_flight`` to start; it then adapts between ``min`` and ``max``) and optional rate
+    buckets. Not to be confused with a batch's ``concurrency``: simulations in flight."""
 
-    start: int = 16
+    max_in_flight: int = 16
     min: int = 1
     max: int = 256
     rpm: float | None = None
     tpm: float | None = None
 
     def __post_init__(self) -> None:
-        if not 1 <= self.min <= self.start <= self.max:
+        if not 1 <= self.min <= self.max_in_flight <= self.max:
             raise ConfigError(
-                f"concurrency limits must satisfy 1 <= min <= start <= max, got "
-                f"min={self.min} start={self.start} max={self.max}"
+                f"in-flight limits must satisfy 1 <= min <= max_in_flight <= max, got "
+                f"min={self.min} max_in_flight={self.max_in_flight} max={self.max}"
             )
         for name in ("rpm", "tpm"):
             value = getattr(self, name)
@@ -144,6 +147,27 @@ def _number(env: Mapping[str, str], name: str) -> float | None:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
 
 
+_warned_concurrency = False
+
+
+def _max_in_flight(env: Mapping[str, str]) -> float | None:
+    """``RELSIM_MAX_IN_FLIGHT``; the old name ``RELSIM_CONCURRENCY`` still works, with a warning
+    (it read like a batch's ``concurrency``, which counts simulations, not HTTP requests)."""
+    value = _number(env, "RELSIM_MAX_IN_FLIGHT")
+    if value is None and env.get("RELSIM_CONCURRENCY"):
+        global _warned_concurrency
+        if not _warned_concurrency:
+            _warned_concurrency = True
+            warnings.warn(
+                "RELSIM_CONCURRENCY is deprecated: use RELSIM_MAX_IN_FLIGHT "
+                "(HTTP requests in flight per endpoint)",
+                FutureWarning,
+                stacklevel=3,
+            )
+        value = _number(env, "RELSIM_CONCURRENCY")
+    return value
+
+
 def parse_model(
     spec: str,
     *,
@@ -187,9 +211,10 @@ def parse_model(
         raise ConfigError(f"cache mode must be one of {', '.join(CACHE_MODES)}")
     if limits is None:
         rpm, tpm = _number(env, "RELSIM_RPM"), _number(env, "RELSIM_TPM")
-        conc = _number(env, "RELSIM_CONCURRENCY")
+        start = _max_in_flight(env)
         limits = Limits(
-            start=int(conc) if conc else 16, max=max(256, int(conc or 0)), rpm=rpm, tpm=tpm
+            max_in_flight=int(start) if start else 16, max=max(256, int(start or 0)),
+            rpm=rpm, tpm=tpm,
         )
     return EndpointSettings(
         provider=provider,

@@ -115,7 +115,7 @@ async def test_unknown_model_is_fatal(sim_server) -> None:
 async def test_rpm_limit_settles_without_a_retry_storm(sim_server) -> None:
     rpm = 1200  # 20/s
     server = sim_server(["--rpm", str(rpm)])
-    provider = provider_for(server.base_url, limits=Limits(start=16, max=64))
+    provider = provider_for(server.base_url, limits=Limits(max_in_flight=16, max=64))
     events: list[EventBase] = []
     stop = asyncio.Event()
 

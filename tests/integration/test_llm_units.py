@@ -7,6 +7,7 @@ import random
 import pytest
 
 from engine.errors import ConfigError
+from engine.llm import settings
 from engine.llm.admission import AdaptiveLimiter, CircuitBreaker, RateBucket
 from engine.llm.cache import request_key
 from engine.llm.openai_provider import strict_schema
@@ -43,6 +44,20 @@ def test_model_strings() -> None:
         resolve_model("nope/x")
     rpm_env = {"RELSIM_RPM": "600", "OPENAI_API_KEY": KEY}
     assert parse_model("openai/x", env=rpm_env).limits.rpm == 600
+
+
+def test_max_in_flight_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    def start(env: dict[str, str]) -> int:
+        return parse_model("ollama/llama3.1", env=env).limits.max_in_flight
+
+    assert start({}) == 16
+    assert start({"RELSIM_MAX_IN_FLIGHT": "32"}) == 32
+    assert parse_model("ollama/m", env={"RELSIM_MAX_IN_FLIGHT": "512"}).limits.max == 512
+    # The old name still works, once with a warning; the new name wins when both are set.
+    monkeypatch.setattr(settings, "_warned_concurrency", False)
+    with pytest.warns(FutureWarning, match="RELSIM_MAX_IN_FLIGHT"):
+        assert start({"RELSIM_CONCURRENCY": "8"}) == 8
+    assert start({"RELSIM_CONCURRENCY": "8", "RELSIM_MAX_IN_FLIGHT": "4"}) == 4
 
 
 def test_openai_without_a_key_is_a_config_error() -> None:

@@ -3,7 +3,7 @@ fixed 1 s latency per call, the run log on. Efficiency = ideal / wall, where the
 longest chain of dependent calls × 1 s (``calls_on_critical_path``).
 
 The server runs in its own process on CPU 1, the batch on CPU 0. The endpoint's admission limit
-is raised (RELSIM_CONCURRENCY) so that it measures the runner, not the limiter.
+is raised (RELSIM_MAX_IN_FLIGHT) so that it measures the runner, not the limiter.
 
     python -m pytest tests/perf/bench_batch_http.py -s      (or run as a script)
     Knobs: RELSIM_BENCH_SIMS (1000), RELSIM_BENCH_SCENES (2), RELSIM_BENCH_BEATS (1)
@@ -58,7 +58,7 @@ async def measure(base_url: str) -> dict[str, float]:
 
 
 def test_http_latency_efficiency() -> None:
-    os.environ.setdefault("RELSIM_CONCURRENCY", str(SIMS * 4))
+    os.environ.setdefault("RELSIM_MAX_IN_FLIGHT", str(SIMS * 4))
     if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1:
         os.sched_setaffinity(0, {0})
     with SimServerProcess(["--latency", str(LATENCY)], cpu=1 if (os.cpu_count() or 1) > 1
