@@ -11,6 +11,7 @@ import importlib
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from engine import __version__
@@ -55,7 +56,13 @@ def build_parser(
     return parser, modules
 
 
+def _warning_line(message: Warning | str, *_: object, **__: object) -> str:
+    # A user-facing tool: one line ("RELSIM_CONCURRENCY is deprecated…"), not file:line + source.
+    return f"relsim: warning: {message}\n"
+
+
 def main(argv: Sequence[str] | None = None, extra: dict[str, str] | None = None) -> int:
+    warnings.formatwarning = _warning_line
     parser, modules = build_parser(extra)
     argv = list(sys.argv[1:] if argv is None else argv)
     if (
