@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import random
 import tomllib
+from collections.abc import Container
 from functools import cache
 from importlib import resources
 from string import Template
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine.errors import ConfigError
 from engine.sim.records import TurningPointRef
@@ -32,6 +33,8 @@ DEFAULT_PLAN_CATEGORIES = (
     "Other Modern Turning Points",
 )
 DEFAULT_SCENES = 10
+# relsim's commitment score (per partner; a turning point's band is on the couple's mean).
+COMMITMENT_LOW, COMMITMENT_HIGH = 0.0, 10.0
 
 
 class TurningPoint(BaseModel):
@@ -51,6 +54,24 @@ class TurningPoint(BaseModel):
     uncertainty: Literal["self", "partner", "relationship"]
     strain: float = Field(ge=0.0, le=1.0)
     scenario: str
+    # Eligibility. The defaults set no limit on commitment or scene, and play a scene at most once,
+    # so a library that omits them (an external file, an older copy) still loads and behaves.
+    repeatable: bool = False
+    # The band of the couple's mean commitment (0–10) in which the scene is plausible.
+    commitment_min: float = Field(default=COMMITMENT_LOW, ge=COMMITMENT_LOW, le=COMMITMENT_HIGH)
+    commitment_max: float = Field(default=COMMITMENT_HIGH, ge=COMMITMENT_LOW, le=COMMITMENT_HIGH)
+    min_scene: int = Field(default=0, ge=0)  # the earliest 0-based scene index
+    # Whether the event itself is a bonding opportunity or a threat.
+    valence: Literal["positive", "negative", "mixed"] = "mixed"
+    tags: tuple[str, ...] = ()  # a tuple keeps the frozen model hashable
+
+    @model_validator(mode="after")
+    def _band_is_ordered(self) -> TurningPoint:
+        if self.commitment_min > self.commitment_max:
+            raise ValueError(
+                f"commitment_min {self.commitment_min} exceeds commitment_max {self.commitment_max}"
+            )
+        return self
 
     def ref(self) -> TurningPointRef:
         return TurningPointRef(
@@ -65,7 +86,10 @@ class TurningPoint(BaseModel):
 def library() -> dict[str, TurningPoint]:
     text = resources.files("engine.sim").joinpath("data/turning_points.toml").read_text("utf-8")
     entries = tomllib.loads(text)["turning_point"]
-    return {tp.id: tp for tp in (TurningPoint.model_validate(e) for e in entries)}
+    lib = {tp.id: tp for tp in (TurningPoint.model_validate(e) for e in entries)}
+    if len(lib) != len(entries):  # a repeated id would silently replace an earlier entry
+        raise ConfigError("the turning-point library repeats an id")
+    return lib
 
 
 def strain_of(turning_point_id: str) -> float:
@@ -78,6 +102,24 @@ def get_turning_point(key: str) -> TurningPoint:
         return library()[key]
     except KeyError:
         raise ConfigError(f"unknown turning point '{key}'") from None
+
+
+def eligible(
+    tp: TurningPoint,
+    scene_index: int,
+    commitment: float | None,
+    used_ids: Container[str] = (),
+) -> bool:
+    """Whether ``tp`` may be the scene at 0-based ``scene_index``, given the couple's mean
+    commitment so far (``None`` before any has been scored: the band is not checked) and the ids
+    of the turning points already played."""
+    if scene_index < tp.min_scene:
+        return False
+    if not tp.repeatable and tp.id in used_ids:
+        return False
+    if commitment is None:
+        return True
+    return tp.commitment_min <= commitment <= tp.commitment_max
 
 
 def build_plan(
