@@ -39,6 +39,9 @@ class Persona(BaseModel):
     values: list[str] = Field(default_factory=list)
     memories: list[str] = Field(default_factory=list)
     traits: BigFive | None = None
+    # RELATE-Sim intake: a second-person synopsis and "If …, I …" behavioural rules.
+    synopsis: str | None = Field(default=None, max_length=4000)
+    if_then_rules: list[str] = Field(default_factory=list)
 
     def profile(self) -> dict[str, Any]:
         """What prompts tell a model about this persona (no empty fields)."""
