@@ -16,8 +16,8 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import sys
 
-    from engine.batch.console import drive
     from engine.batch.runner import BatchRunner
+    from engine.commands._drive import drive
 
     runner = BatchRunner.open(args.run_dir)
     queued = runner.resume_unfinished()

@@ -4,7 +4,7 @@ its call/usage stats. The same code serves a live simulation and one read from t
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,15 +14,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from engine.events import CallCompleted, CallFailed, EventBase, RetryWarning
-from tui.format import count, duration, safe
-from tui.screens.batch import new_items
-from tui.session import Session, event_key
+from engine.present.format import count, duration, safe
+from tui.pace import Pace
+from tui.session import Session, event_key, new_items
 from tui.widgets.plot import TrajectoryPlot, trajectory_plot
 from tui.widgets.sim_table import state_text
 from tui.widgets.transcript import Transcript
-
-if TYPE_CHECKING:
-    from tui.app import RelsimApp
 
 
 class CallStats:
@@ -71,19 +68,16 @@ class SimulationScreen(Screen[None]):
         Binding("end", "follow", "Follow"),
     ]
 
-    def __init__(self, session: Session, sim_id: str) -> None:
+    def __init__(self, session: Session, sim_id: str, pace: Pace) -> None:
         super().__init__()
         self.session = session
+        self.pace = pace
         self.sim_id = sim_id
         self._last: EventBase | None = None  # newest event of session.recent looked at
         self._disk_keys: set[tuple[object, ...]] = set()
         self.stats = CallStats()
         self.events_shown = 0
         self._row_version = -1
-
-    @property
-    def relsim(self) -> RelsimApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="sim-header")
@@ -101,7 +95,7 @@ class SimulationScreen(Screen[None]):
         history, self._disk_keys = self.session.events(self.sim_id)
         self._add(history)
         self.tick()
-        self.set_interval(1 / self.relsim.refresh_hz(0), self.tick)
+        self.set_interval(1 / self.pace.refresh_hz(0), self.tick)
 
     def _add(self, events: list[EventBase]) -> None:
         for event in events:
@@ -125,7 +119,7 @@ class SimulationScreen(Screen[None]):
         header.append_text(state_text(row))
         header.append(f"  scene {row.scene}/{row.num_scenes}  retries {row.retries}  "
                       f"tokens {count(row.tokens)}")
-        now = self.relsim.now()
+        now = self.pace.now()
         if now is not None and row.started_at is not None:
             header.append(f"  elapsed {duration((row.ended_at or now) - row.started_at)}")
         self.query_one("#sim-header", Static).update(header, layout=False)
