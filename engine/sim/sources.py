@@ -35,7 +35,12 @@ class Source:
 @cache
 def shipped_dir() -> Path:
     """The installed ``personas`` package's directory."""
-    root = resources.files("personas")
+    try:
+        root = resources.files("personas")
+    except ModuleNotFoundError:
+        # An install made before personas/ became a package (editable ones included).
+        raise ConfigError("relsim's shipped personas are not installed: reinstall relsim "
+                          "(pip install .)") from None
     # Simulation plans record persona files by path (resume and rerun reread them), so the
     # shipped files must be real files: true for every pip install; not for a zipped import.
     if not isinstance(root, Path):

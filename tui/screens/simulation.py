@@ -46,7 +46,8 @@ class CallStats:
         elif isinstance(event, CallFailed):
             self.failed += 1
 
-    def text(self) -> Text:
+    def text(self, clock: bool = True) -> Text:
+        """``clock`` False hides measured time (latency), as a frozen dashboard does."""
         n = sum(self.calls.values())
         t = Text()
         t.append("calls & usage\n", style="bold")
@@ -54,7 +55,8 @@ class CallStats:
                  f"fallbacks {self.fallbacks}\n")
         t.append(f"  tokens {count(self.prompt_tokens)} in / {count(self.completion_tokens)} out\n")
         if n:
-            t.append(f"  mean latency {self.latency / n * 1000:.0f} ms\n")
+            latency = f"{self.latency / n * 1000:.0f} ms" if clock else "--"
+            t.append(f"  mean latency {latency}\n")
         for purpose, k in sorted(self.calls.items(), key=lambda kv: -kv[1])[:10]:
             t.append(f"  {purpose:<18}{k:>5}\n", style="dim")
         return t
@@ -109,7 +111,7 @@ class SimulationScreen(Screen[None]):
                  if e.sim_id == self.sim_id and event_key(e) not in self._disk_keys]
         if fresh:
             self._add(fresh)
-            self.query_one("#sim-stats", Static).update(self.stats.text())
+            self.query_one("#sim-stats", Static).update(self.stats.text(clock=not self.pace.frozen))
         row = self.session.state.rows.get(self.sim_id)
         if row is None:
             return
@@ -127,7 +129,7 @@ class SimulationScreen(Screen[None]):
             self._row_version = row.version
             plot = trajectory_plot(row.trajectory, row.agents)
             self.query_one("#plot", TrajectoryPlot).update(plot)
-            self.query_one("#sim-stats", Static).update(self.stats.text())
+            self.query_one("#sim-stats", Static).update(self.stats.text(clock=not self.pace.frozen))
 
     def action_back(self) -> None:
         self.app.pop_screen()
