@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -16,7 +16,9 @@ from rich.text import Text
 from engine.batch.state import BatchState
 from engine.present.format import STATE_STYLE, count, duration, safe
 from engine.present.rate import CallRate, eta
-from engine.sim.records import CommitmentEntry
+
+if TYPE_CHECKING:
+    from engine.sim.records import CommitmentEntry
 
 PER_SIM_TABLE_MAX = 40
 
