@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from engine import __version__
 from engine.errors import ConfigError, RelsimError
+from engine.sim.sources import personas_from
 
 EXIT_BAD_INPUT = 2
 
@@ -29,7 +30,9 @@ COMMANDS = {
     "runs": "runs",
     "show": "show",
     "export": "export",
+    "personas": "personas",
 }
+PERSONAS_HELP = "a directory of persona files (and batches/) that shadow the shipped ones by id"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,6 +48,8 @@ def build_parser(
     parser = _Parser(prog="relsim", description="Run batches of LLM relationship simulations.")
     parser.add_argument("--version", action="version", version=f"relsim {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log model-call warnings")
+    parser.add_argument("--personas", dest="personas_dir", metavar="DIR", default=None,
+                        help=PERSONAS_HELP)
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
     modules: dict[str, object] = {}
     paths = {name: f"engine.commands.{module}" for name, module in COMMANDS.items()}
@@ -53,6 +58,12 @@ def build_parser(
         module = importlib.import_module(path)
         module.add_parser(sub)
         modules[name] = module
+    for subparser in sub.choices.values():
+        # Also accepted after the command (`relsim run demo --personas DIR`); SUPPRESS keeps a
+        # value given before the command.
+        subparser.add_argument("--personas", dest="personas_dir", metavar="DIR",
+                               default=argparse.SUPPRESS,
+                               help=PERSONAS_HELP)
     return parser, modules
 
 
@@ -81,7 +92,8 @@ def main(argv: Sequence[str] | None = None, extra: dict[str, str] | None = None)
         parser.print_help()
         return EXIT_BAD_INPUT
     try:
-        return int(modules[command].run(args) or 0)  # type: ignore[attr-defined]
+        with personas_from(args.personas_dir):
+            return int(modules[command].run(args) or 0)  # type: ignore[attr-defined]
     except ConfigError as exc:
         print(f"relsim: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

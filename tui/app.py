@@ -1,26 +1,27 @@
 """The relsim dashboard app: hosts the batch runner in Textual's own event loop and shows its
-state on a timer. Screens: launch, batch, simulation (drill-in), runs."""
+state on a timer. Screens: launch, batch, simulation (drill-in), runs. Navigation is the app's:
+screens post the messages of ``tui.messages`` and the handlers here push the next screen."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
+from engine.errors import RelsimError
+from tui.messages import OpenRun, OpenSimulation, ShowRuns, StartBatch
+from tui.pace import REFRESH_HZ, Pace
+from tui.screens.batch import BatchScreen
+from tui.screens.launch import LaunchScreen
 from tui.screens.modals import ConfirmScreen, HelpScreen
+from tui.screens.runs import RunsScreen
+from tui.screens.simulation import SimulationScreen
 from tui.session import Session
-
-# Screen refresh rate: a few Hz, slower for large batches. Screen cost follows the refresh
-# rate, and a repaint of the table is ~50-70 ms at 200×50; with 1,000 simulations streaming,
-# 2 Hz measured p95 key→repaint ~190 ms and 1 Hz under 100 ms (tests/perf/bench_tui.py).
-REFRESH_HZ = 4.0
-LARGE_BATCH = 250
-LARGE_BATCH_HZ = 1.0
 
 
 class RelsimApp(App[int]):
@@ -51,19 +52,9 @@ class RelsimApp(App[int]):
         self.launch_base_url = base_url or ""
         self.initial_run = Path(run_dir) if run_dir is not None else None
         self.out_dir = Path(spec.out) if spec is not None else Path(out_dir)
-        self.frozen = frozen
-        self.hz = hz
+        self.pace = Pace(hz=hz, frozen=frozen)
         self.session: Session | None = None
         self.exit_code = 0
-
-    # -- clock and refresh policy ----------------------------------------------------------
-
-    def now(self) -> float | None:
-        """Wall clock for elapsed/ETA; None when frozen (snapshots)."""
-        return None if self.frozen else time.time()
-
-    def refresh_hz(self, total: int) -> float:
-        return self.hz if total <= LARGE_BATCH else min(self.hz, LARGE_BATCH_HZ)
 
     # -- screens ---------------------------------------------------------------------------
 
@@ -73,18 +64,14 @@ class RelsimApp(App[int]):
         elif self.initial_spec is not None:
             self.start_batch(self.initial_spec)
         else:
-            from tui.screens.launch import LaunchScreen
-
-            self.push_screen(LaunchScreen(self.launch_model, self.launch_base_url))
+            self.push_screen(LaunchScreen(self.pace, self.out_dir, self.launch_model,
+                                          self.launch_base_url))
 
     def start_batch(self, spec: Any, *, run_dir: Path | None = None) -> Session | None:
         """Start ``spec`` in this event loop and show it."""
         if self.session is not None and self.session.running:
             self.notify("a batch is already running in this dashboard", severity="warning")
             return None
-        from engine.errors import RelsimError
-        from tui.screens.batch import BatchScreen
-
         try:
             session = Session.live(spec, run_dir=run_dir)
         except (RelsimError, OSError) as exc:  # e.g. the run directory cannot be created
@@ -93,20 +80,33 @@ class RelsimApp(App[int]):
         self.out_dir = Path(spec.out)
         session.start()
         self.session = session
-        self.push_screen(BatchScreen(session))
+        self.push_screen(BatchScreen(session, self.pace, self.out_dir))
         return session
 
     def open_run(self, run_dir: Path) -> None:
         """Show a past run, read-only, from its logs."""
-        from engine.errors import RelsimError
-        from tui.screens.batch import BatchScreen
-
         try:
             session = Session.from_run(run_dir)
         except (RelsimError, OSError, ValueError) as exc:
             self.notify(f"cannot open {run_dir}: {exc}", severity="error", markup=False)
             return
-        self.push_screen(BatchScreen(session))
+        self.push_screen(BatchScreen(session, self.pace, self.out_dir))
+
+    @on(StartBatch)
+    def _on_start_batch(self, message: StartBatch) -> None:
+        self.start_batch(message.spec)
+
+    @on(OpenRun)
+    def _on_open_run(self, message: OpenRun) -> None:
+        self.open_run(message.run_dir)
+
+    @on(OpenSimulation)
+    def _on_open_simulation(self, message: OpenSimulation) -> None:
+        self.push_screen(SimulationScreen(message.session, message.sim_id, self.pace))
+
+    @on(ShowRuns)
+    def _on_show_runs(self, message: ShowRuns) -> None:
+        self.push_screen(RunsScreen(self.out_dir))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from engine.batch.state import BatchState
 from engine.errors import RelsimError
@@ -20,6 +20,19 @@ if TYPE_CHECKING:
 # The run log is flushed about once a second; a drill-in opened meanwhile finds the newest
 # events here (at 5,000 events/s this is a few seconds' worth).
 RECENT_EVENTS = 20_000
+
+T = TypeVar("T")
+
+
+def new_items(items: Iterable[T], last: T | None) -> tuple[list[T], T | None]:
+    """Items appended to a bounded deque since ``last`` (by identity), oldest first."""
+    fresh: list[T] = []
+    for item in reversed(items):  # type: ignore[call-overload]
+        if item is last:
+            break
+        fresh.append(item)
+    fresh.reverse()
+    return fresh, (fresh[-1] if fresh else last)
 
 
 def event_key(event: EventBase) -> tuple[Any, ...]:

@@ -125,16 +125,26 @@ def _survives_resume(event: EventBase, completed: set[int]) -> bool:
     return index in completed
 
 
+def read_manifest(run_dir: Path) -> dict[str, Any]:
+    """A run directory's ``manifest.json`` (the one reader of it). Raises ConfigError."""
+    path = run_dir / MANIFEST
+    try:
+        data = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise ConfigError(f"{run_dir}: not a run directory (no {MANIFEST})") from None
+    except NotADirectoryError:
+        raise ConfigError(f"{run_dir}: not a run directory") from None
+    except orjson.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: unreadable manifest: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: unreadable manifest: not a JSON object")
+    return data
+
+
 class RunReader:
     def __init__(self, run_dir: str | Path) -> None:
         self.run_dir = Path(run_dir)
-        path = self.run_dir / MANIFEST
-        try:
-            self.manifest: dict[str, Any] = orjson.loads(path.read_bytes())
-        except FileNotFoundError:
-            raise ConfigError(f"{self.run_dir}: not a run directory (no {MANIFEST})") from None
-        except orjson.JSONDecodeError as exc:
-            raise ConfigError(f"{path}: unreadable manifest: {exc}") from None
+        self.manifest: dict[str, Any] = read_manifest(self.run_dir)
         self._index: dict[str, list[Span]] | None = None
         self._seeds: dict[tuple[str, int], int] = {}
         self._scanned = False  # state() has read every line (and every seed)

@@ -18,8 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from engine.configfile import describe, read_toml
 from engine.errors import ConfigError, PersonaError
-from engine.sim.personas import Persona, find_persona, load_persona, personas_dir
+from engine.sim.personas import Persona, find_persona_file, load_persona
 from engine.sim.simulation import MAX_BEATS, MAX_SCENES
+from engine.sim.sources import (
+    find_batch,
+    glob_roots,
+    locate,
+    persona_file,
+    persona_files,
+    sources,
+)
 
 MAX_REPLICATES = 10_000
 MAX_CONCURRENCY = 100_000
@@ -137,6 +145,19 @@ class BatchSpec(BaseModel):
             raise ValueError(str(exc)) from None
         return self
 
+    def with_overrides(self, source: str = "command line", **overrides: Any) -> BatchSpec:
+        """This spec with the given fields replaced (``None`` keeps a field as it is), validated
+        again. Simulator options (``[sim]``) go when the resulting model is not the simulator:
+        they cannot apply to it, and a batch written for ``sim`` stays usable with
+        ``--model openai/…``."""
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        if not changes:
+            return self
+        data = {**self.model_dump(), **changes}
+        if data["model"] != "sim":
+            data["sim"] = {}
+        return spec_from_dict(data, source)
+
     # -- expansion -----------------------------------------------------------------------------
 
     def resolve_personas(self) -> list[Persona]:
@@ -228,32 +249,33 @@ def _load_cached(path: Path) -> Persona:
 def _resolve_one(key: str) -> tuple[Persona, str]:
     key = key.strip()
     if key.endswith(".toml") or "/" in key:
-        path = Path(key)
-        if not path.is_absolute() and not path.exists():
-            alt = personas_dir().parent / key
-            path = alt if alt.exists() else path
-        return _load_cached(path), str(path.resolve())
-    direct = personas_dir() / f"{key.lower()}.toml"
-    if direct.is_file():
-        return _load_cached(direct), str(direct.resolve())
-    persona = find_persona(key)
-    path = personas_dir() / f"{persona.id}.toml"
-    return persona, str(path.resolve())
+        path = locate(key) or Path(key)
+    else:
+        # Ids are the common case: a dict lookup, and the file loaded once (cached).
+        found = persona_file(key.lower())
+        if found is None:
+            persona, path = find_persona_file(key)
+            return persona, str(path.resolve())
+        path = found
+    return _load_cached(path), str(path.resolve())
 
 
 def _resolve_personas(spec: list[str] | str) -> list[tuple[Persona, str]]:
     found: list[tuple[Persona, str]] = []
     if isinstance(spec, str):
         if spec.strip().lower() == "all":
-            directory = personas_dir()
-            paths = sorted(directory.glob("*.toml"))
+            paths = [path for path, _ in persona_files().values()]
             if not paths:
-                raise PersonaError(f"no persona files in {directory}")
+                where = ", ".join(str(s.directory) for s in sources())
+                raise PersonaError(f"no persona files in {where}")
             found = [(_load_cached(p), str(p.resolve())) for p in paths]
         elif any(ch in spec for ch in "*?["):
-            paths = sorted(Path(p) for p in globmod.glob(spec))
-            if not paths and not Path(spec).is_absolute():
-                paths = sorted(Path(p) for p in globmod.glob(str(personas_dir().parent / spec)))
+            paths = []
+            roots = [Path()] if Path(spec).is_absolute() else glob_roots()
+            for root in roots:
+                paths = sorted(Path(p) for p in globmod.glob(str(root / spec)))
+                if paths:
+                    break
             if not paths:
                 raise PersonaError(f"the glob {spec!r} matches no files")
             found = [(_load_cached(p), str(p.resolve())) for p in paths]
@@ -296,9 +318,9 @@ def load_batch(path: str | Path) -> BatchSpec:
     return spec
 
 
-DEMO_BATCH = "batches/demo.toml"
+DEMO_BATCH = "demo"
 
 
 def demo_batch_path() -> Path:
-    """``personas/batches/demo.toml`` next to the persona files in use (``relsim demo``)."""
-    return personas_dir() / DEMO_BATCH
+    """The demo batch (``relsim demo``): shipped, unless a user directory has its own."""
+    return find_batch(DEMO_BATCH)

@@ -21,9 +21,9 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import sys
 
-    from engine.batch.console import drive
     from engine.batch.gctune import batch_gc
     from engine.batch.runner import BatchRunner
+    from engine.commands._drive import drive
     from engine.errors import ConfigError
 
     runner = BatchRunner.open(args.run_dir)

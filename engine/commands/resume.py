@@ -16,9 +16,9 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
     import sys
 
-    from engine.batch.console import drive
     from engine.batch.gctune import batch_gc
     from engine.batch.runner import BatchRunner
+    from engine.commands._drive import drive
 
     runner = BatchRunner.open(args.run_dir)
     queued = runner.resume_unfinished()

@@ -8,7 +8,8 @@ from typing import Any
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("run", help="run a batch file headless (progress, then a summary)")
-    p.add_argument("batch", metavar="BATCH.toml", help="batch file (see personas/batches/)")
+    p.add_argument("batch", metavar="BATCH",
+                   help="a batch file, or a shipped batch by name (see relsim personas)")
     p.add_argument("--out", default=None, help="parent directory of the run directory")
     p.add_argument("--seed", type=int, default=None, help="override the batch seed")
     p.add_argument("--model", default=None, help="override the batch model")
@@ -26,28 +27,16 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from engine.batch.console import drive
     from engine.batch.gctune import batch_gc
     from engine.batch.runner import BatchRunner
-    from engine.batch.spec import load_batch, spec_from_dict
+    from engine.batch.spec import load_batch
+    from engine.commands._drive import drive
+    from engine.sim.sources import find_batch
 
-    spec = load_batch(args.batch)
-    overrides = {
-        k: v
-        for k, v in (
-            ("out", args.out),
-            ("seed", args.seed),
-            ("model", args.model),
-            ("base_url", args.base_url),
-            ("concurrency", args.concurrency),
-        )
-        if v is not None
-    }
-    if overrides:
-        data = {**spec.model_dump(), **overrides}
-        if "model" in overrides and overrides["model"] != "sim":
-            data["sim"] = {}
-        spec = spec_from_dict(data, "command line")
+    spec = load_batch(find_batch(args.batch)).with_overrides(
+        out=args.out, seed=args.seed, model=args.model, base_url=args.base_url,
+        concurrency=args.concurrency,
+    )
     runner = BatchRunner(spec)  # validates everything before the run directory exists
     with batch_gc():
         return asyncio.run(drive(runner, show_progress=not args.no_progress))

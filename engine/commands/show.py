@@ -15,36 +15,24 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from rich.table import Table
-
-    from engine.batch.console import print_summary, print_transcript, stdout_console
     from engine.batch.reader import RunReader
-    from engine.textsafe import printable
+    from engine.present.console import print_commitment_log, print_summary, stdout_console
+    from engine.present.format import safe
+    from engine.present.transcript import print_transcript
 
     reader = RunReader(args.run_dir)
     console = stdout_console()
     if args.sim_id:
         reader.sim_info(args.sim_id)
-        events = reader.events(args.sim_id, args.attempt)
-        print_transcript(events, console)
-        log = reader.commitment_log(args.sim_id, args.attempt)
-        if log:
-            names = list(log[0].commitments)
-            table = Table(title="Commitment log")
-            table.add_column("#", justify="right")
-            table.add_column("Turning point")
-            for name in names:
-                table.add_column(printable(name), justify="right")
-            for entry in log:
-                table.add_row(str(entry.scene_index + 1), printable(entry.turning_point.title),
-                              *(str(entry.score_of(n)) for n in names))
-            console.print(table)
+        print_transcript(reader.events(args.sim_id, args.attempt), console)
+        print_commitment_log(console, reader.commitment_log(args.sim_id, args.attempt))
         return 0
     m = reader.manifest
-    console.print(f"[bold]{printable(str(reader.run_dir))}[/]  status: {m.get('status')}  "
-                  f"model: {printable(str(m.get('model_label') or m.get('model')))}  "
-                  f"seed: {m.get('seed')}  relsim {m.get('relsim_version')}  "
-                  f"prompts {m.get('prompt_hash')}")
+    console.print(safe(f"{reader.run_dir}", "bold"),
+                  safe(f" status: {m.get('status')}  "
+                       f"model: {m.get('model_label') or m.get('model')}  "
+                       f"seed: {m.get('seed')}  relsim {m.get('relsim_version')}  "
+                       f"prompts {m.get('prompt_hash')}"))
     state = reader.state()
     print_summary(state, console, limit=10**9 if args.all else 40)
     return 0

@@ -6,8 +6,6 @@ import argparse
 import asyncio
 from typing import Any
 
-from engine.textsafe import printable
-
 DEFAULT_PAIR = ("aiko-tanaka", "kwame-asante")
 
 
@@ -29,15 +27,14 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
 
     from engine.errors import ConfigError
     from engine.llm.registry import resolve_model
+    from engine.present.console import print_commitment_log
+    from engine.present.transcript import PARTNER_COLOURS, TranscriptPrinter
     from engine.sim.agent import RelationshipAgent
     from engine.sim.scene_master import SceneMaster
     from engine.sim.simulation import MAX_BEATS, MAX_SCENES, Simulation, check_range
-    from engine.transcript import PARTNER_COLOURS, TranscriptPrinter
 
     if len(args.personas) != 2:
         raise ConfigError(f"give exactly two personas, got {len(args.personas)}")
@@ -47,24 +44,9 @@ def run(args: argparse.Namespace) -> int:
     a = RelationshipAgent.from_persona(args.personas[0], model=provider)
     b = RelationshipAgent.from_persona(args.personas[1], model=provider)
     console = Console(highlight=False)
-    colours = dict(zip((a.name, b.name), PARTNER_COLOURS, strict=True))
-    show = TranscriptPrinter(console)
-
     sm = SceneMaster(a, b, model=provider)
-    sim = Simulation(sm, a, b, seed=args.seed, num_scenes=args.scenes, sink=show)
+    sim = Simulation(sm, a, b, seed=args.seed, num_scenes=args.scenes,
+                     sink=TranscriptPrinter(console))
     log = asyncio.run(sim.run_auto_async(args.beats))
-
-    table = Table(title="Commitment log")
-    table.add_column("#", justify="right")
-    table.add_column("Turning point")
-    table.add_column(a.name, justify="right", style=colours[a.name])
-    table.add_column(b.name, justify="right", style=colours[b.name])
-    for entry in log:
-        table.add_row(
-            str(entry.scene_index + 1),
-            Text(printable(entry.turning_point.title)),
-            str(entry.score_of(a.name)),
-            str(entry.score_of(b.name)),
-        )
-    console.print(table)
+    print_commitment_log(console, log, PARTNER_COLOURS)
     return 0

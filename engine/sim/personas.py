@@ -1,8 +1,7 @@
-"""Personas: free text or TOML files in ``personas/``."""
+"""Personas: free text or TOML files (shipped, or a user directory: ``engine.sim.sources``)."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -11,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from engine.configfile import describe, read_toml
 from engine.errors import PersonaError
+from engine.sim.sources import locate, persona_file, persona_files, sources
 
 
 class BigFive(BaseModel):
@@ -54,17 +54,6 @@ class Persona(BaseModel):
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
-def personas_dir() -> Path:
-    """``$RELSIM_PERSONAS``, else ``./personas``, else the checkout's own ``personas/``."""
-    env = os.environ.get("RELSIM_PERSONAS")
-    if env:
-        return Path(env)
-    local = Path.cwd() / "personas"
-    if local.is_dir():
-        return local
-    return Path(__file__).resolve().parents[2] / "personas"
-
-
 def load_persona(path: str | Path) -> Persona:
     path = Path(path)
     data = read_toml(path, "persona file", PersonaError)
@@ -76,19 +65,36 @@ def load_persona(path: str | Path) -> Persona:
 
 
 def list_personas(directory: Path | None = None) -> list[Persona]:
-    directory = directory or personas_dir()
-    return [load_persona(p) for p in sorted(directory.glob("*.toml"))]
+    """The personas in ``directory``, or every persona in effect (user files shadowing
+    shipped ones by id; see ``engine.sim.sources``), sorted by id."""
+    if directory is not None:
+        return [load_persona(p) for p in sorted(directory.glob("*.toml"))]
+    return [load_persona(path) for path, _ in persona_files().values()]
 
 
 def find_persona(key: str, directory: Path | None = None) -> Persona:
     """A persona by file path, id (file stem) or first name, case-insensitively."""
+    return find_persona_file(key, directory)[0]
+
+
+def find_persona_file(key: str, directory: Path | None = None) -> tuple[Persona, Path]:
+    """``find_persona`` and the file the persona was read from."""
     if key.endswith(".toml") or "/" in key:
-        return load_persona(key)
-    directory = directory or personas_dir()
-    if _ID.match(key.lower()) and (directory / f"{key.lower()}.toml").is_file():
-        return load_persona(directory / f"{key.lower()}.toml")
+        path = locate(key) or Path(key)
+        return load_persona(path), path
     wanted = key.strip().lower()
-    for persona in list_personas(directory):
+    if directory is None:
+        files = [path for path, _ in persona_files().values()]
+        hit = persona_file(wanted) if _ID.match(wanted) else None
+        where = ", ".join(str(s.directory) for s in sources())
+    else:
+        files = sorted(directory.glob("*.toml"))
+        hit = directory / f"{wanted}.toml" if _ID.match(wanted) else None
+        where = str(directory)
+    if hit is not None and hit.is_file():
+        return load_persona(hit), hit
+    for path in files:
+        persona = load_persona(path)
         if persona.name.lower() == wanted or persona.name.split()[0].lower() == wanted:
-            return persona
-    raise PersonaError(f"unknown persona '{key}' (looked in {directory})")
+            return persona, path
+    raise PersonaError(f"unknown persona '{key}' (looked in {where})")

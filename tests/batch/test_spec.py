@@ -8,6 +8,7 @@ import pytest
 
 from engine.batch.spec import BatchSpec, load_batch, spec_from_dict
 from engine.errors import ConfigError
+from engine.sim.sources import find_batch
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -86,3 +87,24 @@ def test_example_batches_load() -> None:
         assert spec.expand()
     demo = load_batch(REPO / "personas" / "batches" / "demo.toml")
     assert 8 <= len(demo.expand()) <= 16 and demo.model == "sim" and demo.sim.get("malformed")
+
+
+def test_with_overrides_one_rule_for_sim_options() -> None:
+    demo = load_batch(find_batch("demo"))
+    assert demo.sim  # the demo batch sets simulator latency and faults
+    assert demo.with_overrides() is demo  # nothing given: nothing changes
+    same = demo.with_overrides(seed=5, model=None, base_url=None)
+    assert same.seed == 5 and same.sim == demo.sim  # still the simulator: options stay
+    assert demo.with_overrides(model="sim").sim == demo.sim
+    http = demo.with_overrides(model="openai-compatible/m", base_url="http://127.0.0.1:9/v1")
+    assert http.model == "openai-compatible/m" and http.sim == {}
+    with pytest.raises(ConfigError, match="command line: concurrency"):
+        demo.with_overrides(concurrency=0)
+
+
+def test_shipped_batches_by_name() -> None:
+    assert find_batch("demo").name == "demo.toml"
+    assert find_batch("explicit-pairs") == find_batch("explicit_pairs")
+    assert find_batch("some/where.toml") == Path("some/where.toml")  # paths pass through
+    with pytest.raises(ConfigError, match="shipped: all_pairs"):
+        find_batch("nonesuch")

@@ -77,6 +77,9 @@ async def test_past_run_read_only(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.session is not None and app.session.state.done == 3,
                        what="completion")
+        # The last simulation's end is counted a moment before the run loop returns; `q`
+        # meanwhile asks "a batch is running: quit?" and the app would wait for an answer.
+        await wait_for(pilot, lambda: not app.session.running, what="the run loop's end")
         run_dir = app.session.run_dir
         await pilot.press("q")
         await wait_for(pilot, lambda: not app.is_running, what="exit")

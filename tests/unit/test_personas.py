@@ -49,3 +49,52 @@ def test_free_text_personas_are_read_by_keyword() -> None:
     )
     extro = traits_of({"name": "Bob", "summary": "An outgoing extrovert who loves socializing."})
     assert intro.extraversion < 0.3 < 0.8 <= extro.extraversion
+
+
+def _user_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "aiko-tanaka.toml").write_text('name = "Aiko Mine"\nsummary = "Mine."\n')
+    (folder / "zoe-new.toml").write_text('name = "Zoe New"\nsummary = "Only here."\n')
+    return folder
+
+
+def test_user_personas_shadow_shipped_by_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.batch.spec import BatchSpec
+    from engine.sim.sources import SHIPPED, persona_files, personas_from, shipped_dir
+
+    folder = _user_dir(tmp_path)
+    monkeypatch.chdir(tmp_path)  # no ./personas here
+    assert {origin for _, origin in persona_files().values()} == {SHIPPED}
+    with personas_from(folder):
+        files = persona_files()
+        assert files["aiko-tanaka"] == (folder / "aiko-tanaka.toml", str(folder))
+        assert files["kwame-asante"][1] == SHIPPED and files["zoe-new"][1] == str(folder)
+        assert find_persona("aiko-tanaka").name == "Aiko Mine"
+        assert find_persona("Zoe").name == "Zoe New"
+        plans = BatchSpec(personas=["aiko-tanaka", "kwame"]).expand()
+        assert plans[0].persona_a == str((folder / "aiko-tanaka.toml").resolve())
+        assert plans[0].persona_b == str((shipped_dir() / "kwame-asante.toml").resolve())
+    monkeypatch.setenv("RELSIM_PERSONAS", str(folder))
+    assert find_persona("aiko-tanaka").name == "Aiko Mine"
+    monkeypatch.delenv("RELSIM_PERSONAS")
+    (tmp_path / "personas").symlink_to(folder)  # ./personas
+    assert persona_files()["zoe-new"][1] == "./personas"
+
+
+def test_personas_command_lists_origins(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.cli import main
+
+    folder = _user_dir(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert main(["personas", "--personas", str(folder)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    aiko = next(line for line in lines if "aiko-tanaka" in line)
+    assert "Aiko Mine" in aiko and str(folder) in aiko
+    kwame = next(line for line in lines if "kwame-asante" in line)
+    assert "Kwame Asante" in kwame and "secure" in kwame and "shipped" in kwame
+    assert main(["--personas", str(tmp_path / "missing"), "personas"]) == 2

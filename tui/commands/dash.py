@@ -1,4 +1,4 @@
-"""``relsim dash [BATCH.toml | RUN_DIR]``: the dashboard (plain ``relsim`` runs this).
+"""``relsim dash [BATCH | RUN_DIR]``: the dashboard (plain ``relsim`` runs this).
 
 No path opens the launch screen; a batch file starts that batch; a run directory opens that past
 run read-only from its logs. Textual is imported only here, inside ``run``.
@@ -16,8 +16,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "path",
         nargs="?",
-        metavar="BATCH.toml|RUN_DIR",
-        help="a batch file to start, or a run directory to open read-only",
+        metavar="BATCH|RUN_DIR",
+        help="a batch file or shipped batch name to start, or a run directory to open read-only",
     )
     p.add_argument(
         "--out",
@@ -35,7 +35,6 @@ def open_dashboard(
     model: str | None = None,
     base_url: str | None = None,
 ) -> int:
-    from engine.errors import ConfigError
     from engine.llm.registry import default_model, resolve_model
 
     if model is not None or base_url is not None:
@@ -48,21 +47,13 @@ def open_dashboard(
         target = Path(path)
         if target.is_dir():
             run_dir = target
-        elif target.suffix == ".toml" or target.is_file():
-            from engine.batch.spec import load_batch, spec_from_dict
-
-            spec = load_batch(target)
-            overrides = {
-                k: v
-                for k, v in (("out", out), ("model", model), ("base_url", base_url))
-                if v is not None and v != getattr(spec, k)
-            }
-            if overrides.keys() & {"model", "base_url"} and (model or spec.model) != "sim":
-                overrides["sim"] = {}
-            if overrides:
-                spec = spec_from_dict({**spec.model_dump(), **overrides}, "command line")
         else:
-            raise ConfigError(f"{path}: no such batch file or run directory")
+            from engine.batch.spec import load_batch
+            from engine.sim.sources import find_batch
+
+            spec = load_batch(find_batch(path)).with_overrides(
+                out=out, model=model, base_url=base_url
+            )
     import logging
 
     from textual.logging import TextualHandler

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import csv
 import time
-from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -19,30 +18,18 @@ from textual.widgets import DataTable, Footer, Input, Log, Static
 
 from engine.batch.state import STATES, DialogueLine, SimRow
 from engine.events import RetryWarning
+from engine.present.rate import CallRate
 from engine.textsafe import printable
+from tui.messages import OpenSimulation, ShowRuns
+from tui.pace import Pace
 from tui.screens.modals import ConfirmScreen
-from tui.session import Session
+from tui.session import Session, new_items
 from tui.widgets.commitment import CommitmentPanel, commitment_text
-from tui.widgets.header import BatchHeader, CallRate, header_text
+from tui.widgets.header import BatchHeader, header_text
 from tui.widgets.sim_table import SimTable
 
-if TYPE_CHECKING:
-    from tui.app import RelsimApp
-
-T = TypeVar("T")
 LOG_LINES = 2000
 PANEL_EVERY_S = 1.0  # lines kept by the dialogue and retry panels
-
-
-def new_items(items: Iterable[T], last: T | None) -> tuple[list[T], T | None]:
-    """Items appended to a bounded deque since ``last`` (by identity), oldest first."""
-    fresh: list[T] = []
-    for item in reversed(items):  # type: ignore[call-overload]
-        if item is last:
-            break
-        fresh.append(item)
-    fresh.reverse()
-    return fresh, (fresh[-1] if fresh else last)
 
 
 def parse_filter(text: str) -> tuple[set[str], list[str]]:
@@ -102,9 +89,12 @@ class BatchScreen(Screen[None]):
         Binding("escape", "back", "Back"),
     ]
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, pace: Pace, out_dir: Path) -> None:
+        """``out_dir`` is where an export goes when the session has no run directory."""
         super().__init__()
         self.session = session
+        self.pace = pace
+        self.out_dir = out_dir
         self.dialogue_all = True
         self._last_dialogue: DialogueLine | None = None
         self._last_retry: RetryWarning | None = None
@@ -114,10 +104,6 @@ class BatchScreen(Screen[None]):
         self._panel_at = -PANEL_EVERY_S
         self._seen_version = -1
         self.sort_columns = ["id", "state", "scene", "commit", "retries", "tokens", "elapsed"]
-
-    @property
-    def relsim(self) -> RelsimApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield BatchHeader(id="batch-header")
@@ -139,14 +125,14 @@ class BatchScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
         self.query_one(SimTable).focus()
-        self._interval = 1 / self.relsim.refresh_hz(self.session.state.total)
+        self._interval = 1 / self.pace.refresh_hz(self.session.state.total)
         self._timer = self.set_interval(self._interval, self.tick)
         self.tick()
 
     # -- refresh -------------------------------------------------------------------------------
 
     def now(self) -> float | None:
-        return self.relsim.now()
+        return self.pace.now()
 
     def tick(self) -> None:
         """Pull changes from state into widgets. The only place widgets are updated."""
@@ -178,7 +164,7 @@ class BatchScreen(Screen[None]):
             self._seen_version, self._panel_at = state.version, mono
             self.query_one(CommitmentPanel).update(commitment_text(state), layout=False)
         # Slow down when the batch grows (the timer interval is chosen from its size).
-        want = 1 / self.relsim.refresh_hz(state.total)
+        want = 1 / self.pace.refresh_hz(state.total)
         if abs(self._interval - want) > 1e-6:
             self._interval = want
             self._timer.stop()
@@ -220,9 +206,7 @@ class BatchScreen(Screen[None]):
         sim_id = self._selected()
         if sim_id is None:
             return
-        from tui.screens.simulation import SimulationScreen
-
-        self.app.push_screen(SimulationScreen(self.session, sim_id))
+        self.post_message(OpenSimulation(self.session, sim_id))
 
     def action_sort(self) -> None:
         table = self.query_one(SimTable)
@@ -314,12 +298,10 @@ class BatchScreen(Screen[None]):
         self._sync_dialogue(self._selected())
 
     def action_runs(self) -> None:
-        from tui.screens.runs import RunsScreen
-
-        self.app.push_screen(RunsScreen(self.relsim.out_dir))
+        self.post_message(ShowRuns())
 
     def action_export(self) -> None:
-        path = export_commitments(self.session, self.relsim.out_dir)
+        path = export_commitments(self.session, self.out_dir)
         self.notify(f"commitment table written to {path}", timeout=4)
 
 

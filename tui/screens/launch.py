@@ -3,7 +3,8 @@ see how many simulations and calls it will make, and start it. Errors show inlin
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from pathlib import Path
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -13,11 +14,10 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static
 
 from engine.errors import ConfigError
+from engine.present.format import SIM_LABEL, count, safe
 from engine.sim.personas import Persona, list_personas
-from tui.format import SIM_LABEL, count, safe
-
-if TYPE_CHECKING:
-    from tui.app import RelsimApp
+from tui.messages import ShowRuns, StartBatch
+from tui.pace import Pace
 
 PAIRINGS = [
     ("all pairs (A×B once)", "all_pairs"),
@@ -41,8 +41,11 @@ class LaunchScreen(Screen[None]):
         Binding("o", "runs", "Past runs"),
     ]
 
-    def __init__(self, model: str = "sim", base_url: str = "") -> None:
+    def __init__(self, pace: Pace, out_dir: Path, model: str = "sim", base_url: str = "") -> None:
+        """``out_dir``: where the batch's runs go."""
         super().__init__()
+        self.pace = pace
+        self.out_dir = out_dir
         self.personas: list[Persona] = []
         self.chosen: list[str] = []  # persona ids, in the order picked
         self.spec: Any = None
@@ -51,10 +54,6 @@ class LaunchScreen(Screen[None]):
         self.extra: dict[str, Any] = {}
         self.model = model
         self.base_url = base_url
-
-    @property
-    def relsim(self) -> RelsimApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static("relsim — launch a batch", id="launch-title")
@@ -106,7 +105,7 @@ class LaunchScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        if self.relsim.frozen:  # snapshots: a blinking cursor would make them flaky
+        if self.pace.frozen:  # snapshots: a blinking cursor would make them flaky
             for box in self.query(Input):
                 box.cursor_blink = False
         try:
@@ -169,7 +168,7 @@ class LaunchScreen(Screen[None]):
             "pairing": self.query_one("#pairing", Select).value,
             "model": self._value("model").strip() or "sim",
             "base_url": self._value("base_url").strip() or None,
-            "out": str(self.relsim.out_dir),
+            "out": str(self.out_dir),
             "personas": list(self.chosen),
         }
         for field in ("scenes", "beats", "replicates", "concurrency", "seed"):
@@ -284,11 +283,9 @@ class LaunchScreen(Screen[None]):
         if self.spec is None:
             self.notify("fix the errors first", severity="error")
             return
-        self.relsim.start_batch(self.spec)
+        self.post_message(StartBatch(self.spec))
 
     def action_runs(self) -> None:
         if isinstance(self.focused, Input):
             return
-        from tui.screens.runs import RunsScreen
-
-        self.app.push_screen(RunsScreen(self.relsim.out_dir))
+        self.post_message(ShowRuns())

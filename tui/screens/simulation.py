@@ -4,7 +4,7 @@ its call/usage stats. The same code serves a live simulation and one read from t
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,15 +14,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from engine.events import CallCompleted, CallFailed, EventBase, RetryWarning
-from tui.format import count, duration, safe
-from tui.screens.batch import new_items
-from tui.session import Session, event_key
+from engine.present.format import count, duration, safe
+from tui.pace import Pace
+from tui.session import Session, event_key, new_items
 from tui.widgets.plot import TrajectoryPlot, trajectory_plot
 from tui.widgets.sim_table import state_text
 from tui.widgets.transcript import Transcript
-
-if TYPE_CHECKING:
-    from tui.app import RelsimApp
 
 
 class CallStats:
@@ -49,7 +46,8 @@ class CallStats:
         elif isinstance(event, CallFailed):
             self.failed += 1
 
-    def text(self) -> Text:
+    def text(self, clock: bool = True) -> Text:
+        """``clock`` False hides measured time (latency), as a frozen dashboard does."""
         n = sum(self.calls.values())
         t = Text()
         t.append("calls & usage\n", style="bold")
@@ -57,7 +55,8 @@ class CallStats:
                  f"fallbacks {self.fallbacks}\n")
         t.append(f"  tokens {count(self.prompt_tokens)} in / {count(self.completion_tokens)} out\n")
         if n:
-            t.append(f"  mean latency {self.latency / n * 1000:.0f} ms\n")
+            latency = f"{self.latency / n * 1000:.0f} ms" if clock else "--"
+            t.append(f"  mean latency {latency}\n")
         for purpose, k in sorted(self.calls.items(), key=lambda kv: -kv[1])[:10]:
             t.append(f"  {purpose:<18}{k:>5}\n", style="dim")
         return t
@@ -71,19 +70,16 @@ class SimulationScreen(Screen[None]):
         Binding("end", "follow", "Follow"),
     ]
 
-    def __init__(self, session: Session, sim_id: str) -> None:
+    def __init__(self, session: Session, sim_id: str, pace: Pace) -> None:
         super().__init__()
         self.session = session
+        self.pace = pace
         self.sim_id = sim_id
         self._last: EventBase | None = None  # newest event of session.recent looked at
         self._disk_keys: set[tuple[object, ...]] = set()
         self.stats = CallStats()
         self.events_shown = 0
         self._row_version = -1
-
-    @property
-    def relsim(self) -> RelsimApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="sim-header")
@@ -101,7 +97,7 @@ class SimulationScreen(Screen[None]):
         history, self._disk_keys = self.session.events(self.sim_id)
         self._add(history)
         self.tick()
-        self.set_interval(1 / self.relsim.refresh_hz(0), self.tick)
+        self.set_interval(1 / self.pace.refresh_hz(0), self.tick)
 
     def _add(self, events: list[EventBase]) -> None:
         for event in events:
@@ -115,7 +111,7 @@ class SimulationScreen(Screen[None]):
                  if e.sim_id == self.sim_id and event_key(e) not in self._disk_keys]
         if fresh:
             self._add(fresh)
-            self.query_one("#sim-stats", Static).update(self.stats.text())
+            self.query_one("#sim-stats", Static).update(self.stats.text(clock=not self.pace.frozen))
         row = self.session.state.rows.get(self.sim_id)
         if row is None:
             return
@@ -125,7 +121,7 @@ class SimulationScreen(Screen[None]):
         header.append_text(state_text(row))
         header.append(f"  scene {row.scene}/{row.num_scenes}  retries {row.retries}  "
                       f"tokens {count(row.tokens)}")
-        now = self.relsim.now()
+        now = self.pace.now()
         if now is not None and row.started_at is not None:
             header.append(f"  elapsed {duration((row.ended_at or now) - row.started_at)}")
         self.query_one("#sim-header", Static).update(header, layout=False)
@@ -133,7 +129,7 @@ class SimulationScreen(Screen[None]):
             self._row_version = row.version
             plot = trajectory_plot(row.trajectory, row.agents)
             self.query_one("#plot", TrajectoryPlot).update(plot)
-            self.query_one("#sim-stats", Static).update(self.stats.text())
+            self.query_one("#sim-stats", Static).update(self.stats.text(clock=not self.pace.frozen))
 
     def action_back(self) -> None:
         self.app.pop_screen()

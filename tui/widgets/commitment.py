@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from engine.batch.state import BatchState
-from tui.format import bar, mean_spread
+from engine.present.format import bar, mean_spread
 
 
 def commitment_text(state: BatchState, max_scenes: int = 12) -> Text:

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from collections import deque
-
 from rich.text import Text
 from textual.widgets import Static
 
 from engine.batch.state import STATES, BatchState
-from tui.format import count, duration, model_label, safe
-from tui.widgets.sim_table import STATE_STYLE
-
-
-class CallRate:
-    """Calls per second over a sliding window of timer samples."""
-
-    def __init__(self, window_s: float = 5.0) -> None:
-        self.window_s = window_s
-        self._samples: deque[tuple[float, int]] = deque()
-
-    def sample(self, now: float, calls: int) -> float:
-        self._samples.append((now, calls))
-        while len(self._samples) > 2 and now - self._samples[0][0] > self.window_s:
-            self._samples.popleft()
-        t0, c0 = self._samples[0]
-        return (calls - c0) / (now - t0) if now > t0 else 0.0
+from engine.present.format import STATE_STYLE, count, duration, model_label, safe
+from engine.present.rate import eta
 
 
 def header_text(
@@ -62,14 +45,8 @@ def header_text(
     if now is None:
         text.append("elapsed --  ETA --")
     else:
-        end = state.finished_at or now
-        elapsed = end - state.started_at
-        eta: float | None = None
-        if state.finished_at is None and state.done and state.done < state.total:
-            eta = elapsed / state.done * (state.total - state.done)
-        elif state.total and state.done >= state.total:
-            eta = 0.0
-        text.append(f"elapsed {duration(elapsed)}  ETA {duration(eta)}")
+        elapsed = (state.finished_at or now) - state.started_at
+        text.append(f"elapsed {duration(elapsed)}  ETA {duration(eta(state, now))}")
     for ep in state.endpoints.values():
         text.append("  │ ", style="dim")
         text.append_text(safe(ep.endpoint))

@@ -16,16 +16,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from engine.batch.state import BatchState, SimRow
-from tui.format import count, duration, safe, sparkline
-
-STATE_STYLE = {
-    "pending": "dim",
-    "running": "bold cyan",
-    "waiting": "yellow",
-    "completed": "green",
-    "failed": "bold red",
-    "cancelled": "magenta",
-}
+from engine.present.format import STATE_STYLE, count, duration, safe, sparkline
 
 # key, label, width. Fixed widths: measuring content in bulk is quadratic in DataTable.
 COLUMNS: tuple[tuple[str, str, int], ...] = (

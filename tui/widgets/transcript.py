@@ -1,139 +1,14 @@
-"""A simulation's transcript rendered from its events (live or from the run log).
-
-One ``RichLog`` for the whole transcript; events are turned into styled ``Text`` lines in
-batches by the screen's timer. Every piece of model text goes through ``safe()``.
-"""
+"""The dashboard's transcript log: one ``RichLog`` for a whole simulation, fed in batches by
+the screen's timer with the lines of ``engine.present.transcript`` (model text is literal)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rich.rule import Rule
-from rich.text import Text
 from textual.widgets import RichLog
 
-from engine.events import (
-    ActionTaken,
-    AppraisalMade,
-    CallFailed,
-    CommitmentScored,
-    EventBase,
-    Narration,
-    ReflectionMade,
-    RetryWarning,
-    SceneStarted,
-    SceneSummarized,
-    SceneTransition,
-    SimStateChanged,
-    SimulationCompleted,
-    SimulationFailed,
-    SimulationStarted,
-)
-from tui.format import bar, model_label, safe
-
-EMOTIONS = ("joy", "acceptance", "fear", "surprise", "sadness", "disgust", "anger", "anticipation")
-COLOURS = ("cyan", "magenta")
-
-
-def _join(*parts: tuple[str, str]) -> Text:
-    text = Text()
-    for content, style in parts:
-        text.append_text(safe(content, style))
-    return text
-
-
-class TranscriptFormatter:
-    """Turns events into renderables. Remembers the two partners' colours."""
-
-    def __init__(self) -> None:
-        self.colours: dict[str, str] = {}
-
-    def colour(self, agent: str | None) -> str:
-        if not agent:
-            return ""
-        if agent not in self.colours and len(self.colours) < 2:
-            self.colours[agent] = COLOURS[len(self.colours)]
-        return self.colours.get(agent, "")
-
-    def render(self, event: EventBase) -> list[Text | Rule]:
-        out: list[Text | Rule] = []
-        if isinstance(event, SimulationStarted):
-            for agent in event.agents:
-                self.colour(agent.name)
-            names = " × ".join(a.name for a in event.agents)
-            out.append(_join((names, "bold"), (f"  {model_label(event.model)}", "dim"),
-                             (f"  seed {event.seed} · {event.num_scenes} scenes × "
-                              f"{event.beats_per_scene} beats", "dim")))
-            if event.start_scene:
-                out.append(_join((f"(resumed at scene {event.start_scene + 1})", "dim italic")))
-        elif isinstance(event, SceneStarted):
-            tp = event.turning_point
-            title = Text(f"Scene {event.scene_index + 1}: ", style="bold yellow")
-            title.append_text(safe(tp.title, "bold yellow"))
-            title.append_text(safe(f"  [{tp.category} · {tp.uncertainty} uncertainty]", "yellow"))
-            out.append(Rule(title, style="yellow"))
-            out.append(_join(("Setting: ", "bold"), (event.setting, "italic")))
-            out.append(_join(("Conflict: ", "bold"), (event.conflict, "")))
-            for agent, goal in event.goals.items():
-                out.append(_join(("  goal ", "dim"), (agent, self.colour(agent)),
-                                 (f": {goal}", "dim")))
-            out.append(_join((event.opening, "")))
-        elif isinstance(event, Narration):
-            out.append(_join(("  ", ""), (event.text, "italic")))
-        elif isinstance(event, AppraisalMade):
-            line = _join(("    ", ""), (event.agent, self.colour(event.agent)), (" feels ", "dim"))
-            for name in EMOTIONS:
-                value = event.emotions.get(name, 0.0)
-                line.append(f"{name[:4]}", style="dim")
-                line.append(bar(value), style="green" if value >= 0.5 else "dim green")
-                line.append(" ")
-            if event.fallback:
-                line.append("(fallback)", style="yellow")
-            out.append(line)
-            if event.inner_thoughts:
-                out.append(_join(("    ", ""), ("thinks: ", "dim"),
-                                 (event.inner_thoughts, "dim italic")))
-        elif isinstance(event, ActionTaken):
-            c = self.colour(event.agent)
-            out.append(_join(("    ", ""), (f"{event.agent} (inner) ", c),
-                             (event.inner_thoughts, "dim italic")))
-            out.append(_join(("    ", ""), (f"{event.agent}: ", f"bold {c}"),
-                             (f"“{event.line}” ", ""), (event.behaviour, "dim")))
-        elif isinstance(event, SceneSummarized):
-            out.append(_join(("  Summary: ", "bold"), (event.summary, "")))
-        elif isinstance(event, CommitmentScored):
-            cm = event.commitment
-            c = self.colour(cm.agent)
-            out.append(_join(("  ", ""), (f"{cm.agent} commitment {cm.score}/10", f"bold {c}"),
-                             (f"  sat {cm.satisfaction} · alt {cm.alternatives} · "
-                              f"inv {cm.investment}", "dim")))
-            out.append(_join(("    ", ""), (cm.reasoning, "dim")))
-        elif isinstance(event, ReflectionMade):
-            out.append(_join(("  ", ""), (f"{event.agent} reflects: ", self.colour(event.agent)),
-                             (event.text, "dim italic")))
-        elif isinstance(event, SceneTransition):
-            out.append(_join(("  … ", "dim"), (f"({event.time_passed}) ", "dim"),
-                             (event.bridge, "dim italic")))
-        elif isinstance(event, RetryWarning):
-            wait = f", retrying in {event.wait_s:.0f} s" if event.wait_s else ""
-            out.append(_join(("    ⚠ ", "yellow"),
-                             (f"{event.purpose} attempt {event.attempt}/{event.max_attempts} "
-                              f"({event.error_class}{wait}): ", "yellow"),
-                             (event.reason, "yellow")))
-        elif isinstance(event, CallFailed):
-            kind = "fallback used" if event.fallback else "failed"
-            out.append(_join(("    ✖ ", "red"), (f"{event.purpose} {kind} after {event.attempts} "
-                                                 "attempts: ", "red"), (event.error, "red")))
-        elif isinstance(event, SimulationFailed):
-            out.append(_join(("✖ simulation failed: ", "bold red"), (event.reason, "red")))
-        elif isinstance(event, SimulationCompleted):
-            out.append(_join(("✔ simulation completed", "bold green")))
-        elif isinstance(event, SimStateChanged) and event.state in ("cancelled", "waiting"):
-            reason = f": {event.reason}" if event.reason else ""
-            out.append(_join((f"— {event.state}", "magenta"), (reason, "dim")))
-        elif isinstance(event, SimStateChanged) and event.state == "running" and event.attempt > 1:
-            out.append(_join((f"— rerun, attempt {event.attempt}", "magenta")))
-        return out
+from engine.events import EventBase
+from engine.present.transcript import TranscriptRenderer
 
 
 class Transcript(RichLog):
@@ -142,7 +17,7 @@ class Transcript(RichLog):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(wrap=True, markup=False, highlight=False, **kwargs)  # type: ignore[arg-type]
-        self.formatter = TranscriptFormatter()
+        self.formatter = TranscriptRenderer()
         self.lines_written = 0
 
     def add(self, events: Iterable[EventBase]) -> int:

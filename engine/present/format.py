@@ -1,4 +1,4 @@
-"""Pure helpers that turn engine state into short display strings (no Textual here)."""
+"""Pure helpers that turn engine state into short display strings and styles."""
 
 from __future__ import annotations
 
@@ -11,6 +11,14 @@ from engine.textsafe import printable
 
 SPARK = "▁▂▃▄▅▆▇█"
 SIM_LABEL = "SIMULATED — no LLM"
+STATE_STYLE = {
+    "pending": "dim",
+    "running": "bold cyan",
+    "waiting": "yellow",
+    "completed": "green",
+    "failed": "bold red",
+    "cancelled": "magenta",
+}
 
 
 def safe(text: str | None, style: str = "") -> Text:
@@ -36,6 +44,7 @@ def bar(value: float, width: int = 1) -> str:
 
 
 def duration(seconds: float | None) -> str:
+    """Elapsed time or ETA: ``m:ss`` below an hour, then ``XhMM``; ``--`` when unknown."""
     if seconds is None or math.isnan(seconds) or seconds < 0:
         return "--"
     seconds = int(seconds)

@@ -1,0 +1,73 @@
+"""The shared presentation layer: figures, ETA, the run listing and the transcript renderer."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import orjson
+from rich.console import Console
+
+from engine.batch.runlist import CRASHED, list_runs
+from engine.batch.state import BatchState, SimRow
+from engine.events import Narration, SimStateChanged
+from engine.present.format import count, duration
+from engine.present.rate import CallRate, eta
+from engine.present.transcript import print_transcript
+
+
+def test_counts_and_durations() -> None:
+    assert [count(950), count(12_345), count(4_100_000)] == ["950", "12.3k", "4.1M"]
+    assert [duration(None), duration(75), duration(3 * 3600 + 120)] == ["--", "1:15", "3h02"]
+
+
+def test_call_rate_over_a_window() -> None:
+    rate = CallRate(window_s=5.0)
+    assert rate.sample(100.0, 0) == 0.0
+    assert rate.sample(102.0, 40) == 20.0
+    assert rate.sample(110.0, 40) == 0.0  # the window slid past the burst
+
+
+def test_eta_counts_scenes_not_only_finished_simulations() -> None:
+    state = BatchState()
+    state.started_at = 1000.0
+    for i in (1, 2):
+        state.add_row(SimRow(f"s{i}", ("A", "B"), num_scenes=4))
+    assert eta(state, 1010.0) is None  # nothing done yet: unknown
+    for i in (1, 2):
+        state.apply(SimStateChanged(sim_id=f"s{i}", state="running"))
+        state.rows[f"s{i}"].scene = 2  # half of every simulation, none finished
+    assert eta(state, 1010.0) == 10.0
+    for i in (1, 2):
+        state.apply(SimStateChanged(sim_id=f"s{i}", state="completed"))
+    assert eta(state, 1020.0) == 0.0
+
+
+def test_run_listing(tmp_path: Path) -> None:
+    def manifest(name: str, data: dict) -> None:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "manifest.json").write_bytes(orjson.dumps(data))
+
+    manifest("b-run", {"created": 2.0, "status": "running", "model": "sim",
+                       "spec": {"name": "b"}, "sims": {"s1": {}, "s2": {}},
+                       "counts": {"running": 1, "completed": 1}})
+    manifest("a-run", {"created": 1.0, "status": "completed", "model": "sim",
+                       "spec": {"name": "a"}, "sims": {"s1": {}}, "counts": {"completed": 1}})
+    (tmp_path / "not-a-run").mkdir()
+    (tmp_path / "torn").mkdir()
+    (tmp_path / "torn" / "manifest.json").write_text("{")
+    runs = list_runs(tmp_path)
+    assert [r.name for r in runs] == ["a", "b"]  # oldest first; unreadable ones skipped
+    assert runs[1].status == CRASHED  # "running", but no process holds its lock
+    assert runs[1].sims == 2 and runs[1].unfinished == 1
+    assert runs[1].counts_text() == "completed 1  running 1"
+    assert list_runs(tmp_path / "missing") == []
+
+
+def test_transcript_prints_model_text_literally() -> None:
+    out = io.StringIO()
+    console = Console(file=out, width=100, color_system=None)
+    text = "[bold red]x[/] \x1b[31mred"
+    print_transcript([Narration(sim_id="s1", scene_index=0, beat=1, text=text, next_actor="A")],
+                     console)
+    assert "[bold red]x[/] \\x1b[31mred" in out.getvalue()
