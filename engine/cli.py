@@ -28,6 +28,10 @@ COMMANDS = {
     "runs": "runs",
     "show": "show",
     "export": "export",
+    "analyze": "analyze",
+    "compare": "compare",
+    "evaluate": "evaluate",
+    "report": "report",
 }
 
 
