@@ -98,6 +98,7 @@ class BatchScreen(Screen[None]):
         Binding("d", "toggle_dialogue", "Dialogue sel/all"),
         Binding("s", "sort", "Sort"),
         Binding("e", "export", "Export"),
+        Binding("a", "analytics", "Analytics"),
         Binding("o", "runs", "Runs", show=False),
         Binding("escape", "back", "Back"),
     ]
@@ -317,6 +318,11 @@ class BatchScreen(Screen[None]):
         from tui.screens.runs import RunsScreen
 
         self.app.push_screen(RunsScreen(self.relsim.out_dir))
+
+    def action_analytics(self) -> None:
+        from tui.screens.analytics import AnalyticsScreen
+
+        self.app.push_screen(AnalyticsScreen(self.session))
 
     def action_export(self) -> None:
         path = export_commitments(self.session, self.relsim.out_dir)
