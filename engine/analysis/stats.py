@@ -71,8 +71,11 @@ def paired_difference(a: Sequence[float], b: Sequence[float], level: float = LEV
     est = mean_ci(diff, level)
     if diff.size < 2 or not np.any(diff):
         return PairedResult(est, math.nan if diff.size < 2 else 1.0, math.nan)
-    t_p = float(stats.ttest_rel(xb, xa).pvalue)
-    w_p = float(stats.wilcoxon(xb, xa).pvalue)
+    with warnings.catch_warnings():
+        # Identical non-zero differences: the t statistic is undefined (NaN), said as such.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        t_p = math.nan if np.ptp(diff) == 0 else float(stats.ttest_rel(xb, xa).pvalue)
+        w_p = float(stats.wilcoxon(xb, xa).pvalue)
     return PairedResult(est, t_p, w_p)
 
 
