@@ -73,8 +73,23 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
     return data
 
 
-def scan_events(path: Path, kinds: tuple[str, ...] = WANTED) -> dict[str, list[dict[str, Any]]]:
-    """The decoded lines of ``kinds`` in file order, by type. A torn last line is ignored."""
+_SIM_PREFIX = b'{"sim_id":"'
+
+
+def _sim_of(line_start: int, body: bytes) -> bytes:
+    """The sim id of a line written by the run log (its first key), without decoding it."""
+    if body.startswith(_SIM_PREFIX, line_start):
+        begin = line_start + len(_SIM_PREFIX)
+        return body[begin : body.find(b'"', begin)]
+    return b""
+
+
+def scan_events(
+    path: Path, kinds: tuple[str, ...] = WANTED, skip: dict[str, set[bytes]] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """The decoded lines of ``kinds`` in file order, by type. A torn last line is ignored.
+    ``skip`` maps a kind to simulation ids whose lines of that kind need no decoding (kinds
+    are scanned in the order given, so an earlier kind's findings can fill it)."""
     found: dict[str, list[tuple[int, dict[str, Any]]]] = {k: [] for k in kinds}
     if not path.exists():
         return {k: [] for k in kinds}
@@ -94,10 +109,14 @@ def scan_events(path: Path, kinds: tuple[str, ...] = WANTED) -> dict[str, list[d
             body, carry = data[: cut + 1], data[cut + 1 :]
             for kind, marker in markers:
                 out = found[kind]
+                skipped = (skip or {}).get(kind)
                 pos = body.find(marker)
                 while pos >= 0:
                     start = body.rfind(b"\n", 0, pos) + 1
                     end = body.find(b"\n", pos)
+                    if skipped and _sim_of(start, body) in skipped:
+                        pos = body.find(marker, end)
+                        continue
                     # The marker must be the line's own type (not text inside a reply): it is
                     # the third key of every line the writer emits.
                     if body.find(b'"type":', start, pos) < 0:
@@ -148,7 +167,14 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
     sims_info: dict[str, dict[str, Any]] = manifest["sims"]
     spec = manifest.get("spec") if isinstance(manifest.get("spec"), dict) else {}
     assert isinstance(spec, dict)
-    lines = scan_events(run_dir / EVENTS)
+    # A completed simulation's scene scores and plan are all in its simulation_completed line
+    # (its seed in the manifest): its scene_ended and simulation_started lines are not decoded
+    # (most of a finished run's cost).
+    completed = {sid.encode() for sid, info in sims_info.items()
+                 if info.get("status") == "completed"}
+    kinds = ("simulation_completed", *[k for k in WANTED if k != "simulation_completed"])
+    lines = scan_events(run_dir / EVENTS, kinds,
+                        skip={"scene_ended": completed, "simulation_started": completed})
     latest = _latest_attempts(sims_info, lines["simulation_started"])
 
     def current(obj: dict[str, Any]) -> bool:
@@ -172,8 +198,11 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
         if not current(obj):
             continue
         sid = obj["sim_id"]
-        for entry in obj.get("commitment_log") or []:
+        log = obj.get("commitment_log") or []
+        for entry in log:
             entries[sid].setdefault(int(entry["scene_index"]), entry)
+        if log and sid not in plans:
+            plans[sid] = ",".join(str(e["turning_point"]["id"]) for e in log)
         if "outcome" in obj:
             any_outcome = True
             outcomes[sid] = obj.get("outcome")
@@ -216,8 +245,10 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
         pair = " × ".join(sorted((id_a, id_b)))
         att_pair = "–".join(sorted((att_a, att_b)))
         extra = {k: (info.get("factors") or {}).get(k) for k in factor_keys}
+        attempts = info.get("attempts") or [{}]
+        seed = seeds.get(sid, attempts[-1].get("seed", info.get("seed", 0)))
         base = {"sim_id": sid, "replicate": int(info.get("replicate", 0)),
-                "seed": seeds.get(sid, int(info.get("seed", 0))), "model": model,
+                "seed": int(seed or 0), "model": model,
                 "pair": pair, "attachment_pair": att_pair, **extra}
         finals: dict[str, int] = {}
         scenes = entries.get(sid, {})

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 LEVEL = 0.95
 
@@ -40,6 +39,8 @@ def _num(x: float) -> float | None:
 
 def mean_ci(values: Sequence[float] | np.ndarray, level: float = LEVEL) -> Estimate:
     """Mean with a Student-t confidence interval; a single value has no interval (NaN)."""
+    from scipy import stats  # imported on use: scipy.stats takes ~1 s to import
+
     x = np.asarray(values, dtype=float)
     n = int(x.size)
     if n == 0:
@@ -66,6 +67,8 @@ class PairedResult:
 
 
 def paired_difference(a: Sequence[float], b: Sequence[float], level: float = LEVEL) -> PairedResult:
+    from scipy import stats  # imported on use: scipy.stats takes ~1 s to import
+
     xa, xb = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     diff = xb - xa
     est = mean_ci(diff, level)
@@ -81,6 +84,8 @@ def paired_difference(a: Sequence[float], b: Sequence[float], level: float = LEV
 
 def mcnemar_exact(a_correct: Sequence[bool], b_correct: Sequence[bool]) -> dict[str, Any]:
     """Exact McNemar test: among pairs where exactly one is right, is each equally likely?"""
+    from scipy import stats  # imported on use: scipy.stats takes ~1 s to import
+
     a, b = np.asarray(a_correct, dtype=bool), np.asarray(b_correct, dtype=bool)
     only_a = int(np.sum(a & ~b))
     only_b = int(np.sum(b & ~a))
@@ -91,6 +96,8 @@ def mcnemar_exact(a_correct: Sequence[bool], b_correct: Sequence[bool]) -> dict[
 
 def auc(labels: Sequence[int], scores: Sequence[float]) -> float:
     """ROC AUC (probability a positive outranks a negative, ties half) via Mann-Whitney U."""
+    from scipy import stats  # imported on use: scipy.stats takes ~1 s to import
+
     y = np.asarray(labels, dtype=bool)
     s = np.asarray(scores, dtype=float)
     pos, neg = s[y], s[~y]
@@ -109,6 +116,8 @@ def bootstrap_ci(
 ) -> Estimate:
     """``statistic(*samples)`` with a paired BCa bootstrap interval (percentile if BCa fails,
     e.g. on a degenerate resample). Samples are resampled together (rows stay paired)."""
+    from scipy import stats  # imported on use: scipy.stats takes ~1 s to import
+
     arrays = [np.asarray(s) for s in samples]
     n = int(arrays[0].size) if arrays else 0
     value = float(statistic(*arrays)) if n else math.nan
