@@ -75,7 +75,7 @@ class LiveAggregator:
         self.personas: list[str] = []
         self._persona_pos: dict[str, int] = {}
         self.pidx = np.zeros((0, 2), dtype=np.int64)  # persona index of A and B per row
-        self._keys: dict[str, tuple[int, np.ndarray]] = {}
+        self._keys: dict[str, tuple[int, np.ndarray, list[str]]] = {}
         self.version = 0
 
     def _persona(self, pid: str) -> int:
@@ -147,40 +147,52 @@ class LiveAggregator:
             return m.attachment_pair
         return m.extra.get(by, "?")
 
-    def keys(self, by: str) -> np.ndarray:
-        """Each row's group under ``by`` (cached: a row's group never changes)."""
+    def codes(self, by: str) -> tuple[np.ndarray, list[str]]:
+        """Each row's group under ``by`` as an integer code, and the labels (cached: a row's
+        group never changes; recomputed only when rows were added)."""
         n = len(self.ids)
         cached = self._keys.get(by)
         if cached is None or cached[0] != n:
-            self._keys[by] = cached = (n, np.array([self._key(s, by) for s in self.ids]))
-        return cached[1]
+            labels, codes = np.unique(np.array([self._key(s, by) for s in self.ids] or [""]),
+                                      return_inverse=True)
+            self._keys[by] = cached = (n, codes[:n], [str(x) for x in labels])
+        return cached[1], cached[2]
 
     def trajectory(self, by: str = "all", top: int = 8) -> list[Series]:
-        """Mean per scene with a 95 % t band for the ``top`` largest groups."""
+        """Mean per scene with a 95 % t band for the ``top`` largest groups (group sums by
+        ``bincount``: one pass over the matrix whatever the number of groups)."""
         n = len(self.ids)
         if n == 0:
             return []
-        if by == "persona":
-            groups = {}
-            for pos, pid in enumerate(self.personas):
-                groups[pid] = np.concatenate([self.partner[:n, 0][self.pidx[:n, 0] == pos],
-                                              self.partner[:n, 1][self.pidx[:n, 1] == pos]])
+        if by == "persona":  # each partner's own score, under their persona
+            values = self.partner[:n].transpose(1, 0, 2).reshape(2 * n, -1)
+            codes = np.concatenate([self.pidx[:n, 0], self.pidx[:n, 1]])
+            labels = list(self.personas)
         else:
-            keys = self.keys(by)
-            groups = {str(g): self.matrix[:n][keys == g] for g in np.unique(keys)}
+            values = self.matrix[:n]
+            codes, labels = self.codes(by)
+        size = len(labels)
+        present = ~np.isnan(values)
+        filled = np.where(present, values, 0.0)
+        count = np.stack([np.bincount(codes, present[:, j], size)
+                          for j in range(values.shape[1])], axis=1)
+        total = np.stack([np.bincount(codes, filled[:, j], size)
+                          for j in range(values.shape[1])], axis=1)
+        square = np.stack([np.bincount(codes, filled[:, j] ** 2, size)
+                           for j in range(values.shape[1])], axis=1)
+        members = np.bincount(codes, minlength=size)
+        with np.errstate(all="ignore"):
+            mean = total / count
+            var = (square - count * mean**2) / (count - 1)
+        std = np.sqrt(np.clip(np.nan_to_num(var), 0, None))
         out = []
-        for g, mat in sorted(groups.items(), key=lambda kv: -len(kv[1]))[:top]:
-            count = np.sum(~np.isnan(mat), axis=0)
-            with np.errstate(all="ignore"):
-                import warnings
-
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    mean = np.nanmean(mat, axis=0)
-                    std = np.nanstd(mat, axis=0, ddof=1)
-            low, high = t_intervals(mean, np.nan_to_num(std), count)
-            scored = count > 0
-            out.append(Series(g, int(mat.shape[0]), mean[scored], low[scored], high[scored]))
+        for g in np.argsort(-members, kind="stable")[:top]:
+            if members[g] == 0:
+                continue
+            low, high = t_intervals(mean[g], std[g], count[g])
+            scored = count[g] > 0
+            out.append(Series(labels[g], int(members[g]), mean[g][scored], low[scored],
+                              high[scored]))
         return out
 
     def finals(self) -> np.ndarray:
