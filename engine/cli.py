@@ -31,6 +31,10 @@ COMMANDS = {
     "show": "show",
     "export": "export",
     "personas": "personas",
+    "analyze": "analyze",
+    "compare": "compare",
+    "evaluate": "evaluate",
+    "report": "report",
 }
 PERSONAS_HELP = "a directory of persona files (and batches/) that shadow the shipped ones by id"
 

@@ -381,7 +381,14 @@ WRITERS: dict[str, Callable[[Context, random.Random], Any]] = {
     "summary": _summary,
     "commitment": _commitment,
     "transition": _transition,
+    "personas_baseline": lambda ctx, rng: _baseline(ctx, rng),
 }
+
+
+def _baseline(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    from engine.sim.baseline import simulated_guess  # its own module: kept out of this one
+
+    return simulated_guess(ctx, rng)
 
 
 def fill_schema(

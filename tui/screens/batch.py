@@ -85,6 +85,7 @@ class BatchScreen(Screen[None]):
         Binding("d", "toggle_dialogue", "Dialogue sel/all"),
         Binding("s", "sort", "Sort"),
         Binding("e", "export", "Export"),
+        Binding("a", "analytics", "Analytics"),
         Binding("o", "runs", "Runs", show=False),
         Binding("escape", "back", "Back"),
     ]
@@ -299,6 +300,11 @@ class BatchScreen(Screen[None]):
 
     def action_runs(self) -> None:
         self.post_message(ShowRuns())
+
+    def action_analytics(self) -> None:
+        from tui.screens.analytics import AnalyticsScreen
+
+        self.app.push_screen(AnalyticsScreen(self.session))
 
     def action_export(self) -> None:
         path = export_commitments(self.session, self.out_dir)

@@ -1,0 +1,65 @@
+"""`relsim analyze` on a 10,000-simulation run: wall time (target ≤ 2 s) and peak memory, as a
+new process (imports included) like a user meets it; also `relsim report` size at 1,000.
+
+    python -m pytest tests/perf/bench_analyze.py -s      Knob: RELSIM_BENCH_SIMS (10000)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.perf.bench_reader import SIMS, write_run
+
+TARGET_S = 2.0
+PEAK = ("import resource, runpy, sys; sys.argv = ['relsim', *sys.argv[1:]]\n"
+        "try:\n    runpy.run_module('engine.cli', run_name='__main__')\n"
+        "finally:\n    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+        "file=sys.stderr)")
+
+
+def analyze(run_dir: Path, *args: str) -> tuple[float, int]:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", PEAK, "analyze", str(run_dir), *args],
+                          capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    assert done.returncode == 0, done.stderr
+    assert "Mean commitment" in done.stdout or args
+    return wall, int(done.stderr.strip().splitlines()[-1])
+
+
+def test_analyze_a_large_run() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = asyncio.run(write_run(tmp))
+        size_mb = (run_dir / "events.jsonl").stat().st_size / 1e6
+        results = {by: [analyze(run_dir, "--by", by) for _ in range(3)]
+                   for by in ("all", "attachment-pair", "persona")}
+        for by, runs in results.items():
+            best = min(w for w, _ in runs)
+            peak = max(p for _, p in runs) / 1024
+            print(f"\nanalyze --by {by}: {SIMS:,} simulations, events.jsonl {size_mb:.0f} MB: "
+                  f"wall {best:.2f} s (best of 3; runs {', '.join(f'{w:.2f}' for w, _ in runs)})"
+                  f", peak RSS {peak:.0f} MB (target ≤ {TARGET_S:g} s)")
+        assert min(w for w, _ in results["all"]) <= TARGET_S
+
+
+def test_report_size_for_1000() -> None:
+    import tests.perf.bench_reader as br
+
+    saved = br.SIMS
+    br.SIMS = 1000
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            run_dir = asyncio.run(write_run(tmp))
+            out = Path(tmp) / "report.html"
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "engine.cli", "report", str(run_dir), "-o",
+                            str(out)], check=True, capture_output=True)
+            print(f"\nreport of 1,000 simulations: {out.stat().st_size / 1e6:.2f} MB, written "
+                  f"in {time.perf_counter() - start:.2f} s")
+    finally:
+        br.SIMS = saved

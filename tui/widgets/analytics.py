@@ -1,0 +1,84 @@
+"""The analytics screen's plots (textual-plotext: plotext's terminal charts as Textual widgets,
+maintained by the Textual team) and the persona heatmap (a Rich table of coloured cells: at
+14 × 14 personas it is more readable than a plotted matrix)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from rich.table import Table
+from rich.text import Text
+from textual_plotext import PlotextPlot
+
+from engine.analysis.live import Series
+
+COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red", "white", "orange")
+
+
+def draw_trajectory(widget: PlotextPlot, series: list[Series], title: str) -> None:
+    plt = widget.plt
+    plt.clear_data()
+    plt.clear_figure()
+    plt.title(title)
+    plt.ylim(0, 10)
+    plt.xlabel("scene")
+    for i, s in enumerate(series):
+        if not len(s.mean):
+            continue
+        x = list(range(1, len(s.mean) + 1))
+        colour = COLOURS[i % len(COLOURS)]
+        band = ~np.isnan(s.low)
+        if band.any():  # the 95 % band as its two edges, dotted
+            bx = [v for v, k in zip(x, band, strict=True) if k]
+            plt.plot(bx, s.low[band].tolist(), color=colour, marker="dot")
+            plt.plot(bx, s.high[band].tolist(), color=colour, marker="dot")
+        plt.plot(x, s.mean.tolist(), color=colour, marker="hd", label=f"{s.group[:18]} n={s.n}")
+    widget.refresh()
+
+
+def draw_histogram(widget: PlotextPlot, bins: Sequence[float], counts: Sequence[int]) -> None:
+    plt = widget.plt
+    plt.clear_data()
+    plt.clear_figure()
+    plt.title(f"final commitment (completed: {sum(counts)})")
+    plt.bar([f"{b:g}" if b == int(b) else "" for b in bins], list(counts), width=0.6)
+    widget.refresh()
+
+
+def draw_markers(widget: PlotextPlot, labels: Sequence[str], shares: Sequence[float]) -> None:
+    plt = widget.plt
+    plt.clear_data()
+    plt.clear_figure()
+    if not labels:
+        plt.title("state markers: none in this run")
+    else:
+        plt.title("state markers (share of scene states)")
+        plt.bar(list(labels), list(shares), orientation="horizontal", width=0.5)
+    widget.refresh()
+
+
+def heatmap_table(personas: Sequence[str], matrix: np.ndarray, what: str,
+                  v_max: float) -> Table | Text:
+    if not personas:
+        return Text(f"{what}: no completed simulations yet", style="dim")
+    table = Table(title=what, box=None, padding=(0, 0), show_header=True,
+                  header_style="bold")
+    table.add_column("", no_wrap=True)
+    short = [p.split("-")[0][:4] for p in personas]
+    for s in short:
+        table.add_column(s[:3], justify="center", width=3)
+    for i, label in enumerate(short):
+        cells: list[Text | str] = []
+        for j in range(len(personas)):
+            v = float(matrix[i, j])
+            if math.isnan(v):
+                cells.append(Text(" · ", style="dim"))
+                continue
+            k = max(0.0, min(1.0, v / v_max))
+            shade = int(40 + 180 * k)
+            cells.append(Text(f"{v:3.0f}" if v_max > 1 else f"{v * 100:3.0f}",
+                              style=f"black on rgb({255 - shade},{200},{shade})"))
+        table.add_row(label, *cells)
+    return table
