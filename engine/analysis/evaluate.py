@@ -137,7 +137,8 @@ async def baseline_guesses(data: RunData, couples: list[tuple[str, str]],
     """One personas-only call per couple, on the run's model (its simulator options too)."""
     from engine.llm.registry import resolve_model
     from engine.sim.baseline import predict_from_personas
-    from engine.sim.personas import load_persona, personas_dir
+    from engine.sim.personas import load_persona
+    from engine.sim.sources import persona_file
 
     spec = data.manifest.get("spec") or {}
     model = str(data.manifest.get("model") or spec.get("model") or "sim")
@@ -148,7 +149,7 @@ async def baseline_guesses(data: RunData, couples: list[tuple[str, str]],
             paths.setdefault(Path(info[key]).stem.lower(), str(info[key]))
 
     def profile(pid: str) -> dict[str, Any]:
-        for candidate in (Path(paths.get(pid, "")), personas_dir() / f"{pid}.toml"):
+        for candidate in (Path(paths.get(pid, "")), persona_file(pid) or Path("")):
             if candidate.is_file():
                 return load_persona(candidate).profile()
         raise ConfigError(f"persona {pid}: its file is not found (needed for the baseline)")

@@ -134,12 +134,13 @@ def scan_events(
 def _persona_facts(paths: set[str]) -> dict[str, tuple[str, str]]:
     """persona file path -> (persona id, attachment style); a missing file gives its stem and
     "unknown" (a run copied from another machine still loads)."""
-    from engine.sim.personas import load_persona, personas_dir
+    from engine.sim.personas import load_persona
+    from engine.sim.sources import persona_file
 
     out: dict[str, tuple[str, str]] = {}
     for path in paths:
         stem = Path(path).stem
-        candidates = [Path(path), personas_dir() / f"{stem}.toml"]
+        candidates = [Path(path), persona_file(stem) or Path(path)]
         style = "unknown"
         for candidate in candidates:
             if candidate.is_file():
