@@ -29,6 +29,8 @@ COMMANDS = {
     "runs": "runs",
     "show": "show",
     "export": "export",
+    "scenarios": "scenarios",
+    "persona": "persona",
 }
 
 

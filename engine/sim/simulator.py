@@ -13,6 +13,7 @@ from collections.abc import Callable
 from statistics import fmean
 from typing import Any
 
+from engine.sim.intake_writer import write_intake
 from engine.sim.schemas import EMOTIONS
 from engine.sim.traits import Traits, compatibility, traits_of
 from engine.sim.turning_points import strain_of
@@ -381,6 +382,7 @@ WRITERS: dict[str, Callable[[Context, random.Random], Any]] = {
     "summary": _summary,
     "commitment": _commitment,
     "transition": _transition,
+    "intake": write_intake,
 }
 
 
