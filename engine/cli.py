@@ -35,6 +35,8 @@ COMMANDS = {
     "compare": "compare",
     "evaluate": "evaluate",
     "report": "report",
+    "scenarios": "scenarios",
+    "persona": "persona",
 }
 PERSONAS_HELP = "a directory of persona files (and batches/) that shadow the shipped ones by id"
 

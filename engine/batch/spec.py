@@ -14,7 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from engine.configfile import describe, read_toml
 from engine.errors import ConfigError, PersonaError
@@ -82,6 +90,9 @@ class BatchSpec(BaseModel):
     pairing: Literal["all_pairs", "explicit", "both_orders"] = "all_pairs"
     pairs: list[tuple[str, str]] = Field(default_factory=list)
     scenes: int = Field(default=10, ge=1, le=MAX_SCENES)
+    # A user scenario library (relsim TOML, e.g. from `relsim scenarios import`), added to the
+    # shipped one; a user entry with a shipped id replaces it.
+    scenarios: str | None = None
     plan: list[str] | None = None
     beats: int = Field(default=3, ge=1, le=MAX_BEATS)
     replicates: int = Field(default=1, ge=1, le=MAX_REPLICATES)
@@ -100,16 +111,30 @@ class BatchSpec(BaseModel):
             data = {**data, "scenes": len(data["plan"]) or 1}
         return data
 
+    @field_validator("scenarios")
+    @classmethod
+    def _loadable_library(cls, path: str | None) -> str | None:
+        from engine.sim.turning_points import library
+
+        if path is not None:
+            try:
+                library(path)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return path
+
     @field_validator("plan")
     @classmethod
-    def _known_turning_points(cls, plan: list[str] | None) -> list[str] | None:
+    def _known_turning_points(
+        cls, plan: list[str] | None, info: ValidationInfo
+    ) -> list[str] | None:
         if plan is None:
             return None
         from engine.sim.turning_points import library
 
         if not plan:
             raise ValueError("give at least one turning point, or leave plan out")
-        unknown = [tp for tp in plan if tp not in library()]
+        unknown = [tp for tp in plan if tp not in library(info.data.get("scenarios"))]
         if unknown:
             raise ValueError(f"unknown turning point(s): {', '.join(unknown)}")
         return plan

@@ -6,11 +6,41 @@ import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from engine.configfile import describe, read_toml
 from engine.errors import PersonaError
 from engine.sim.sources import locate, persona_file, persona_files, sources
+
+SYNOPSIS_WORDS = (200, 300)
+RULES_COUNT = (5, 7)
+_SECOND_PERSON = re.compile(r"\b(you|your|yours|yourself)\b", re.IGNORECASE)
+_RULE = re.compile(r"^If\s+\S.*?,\s*I\b\S*\s+\S", re.DOTALL)
+
+
+def check_synopsis(text: str) -> str:
+    """``text`` if it is a 200–300-word synopsis in the second person, else ValueError."""
+    words = len(text.split())
+    low, high = SYNOPSIS_WORDS
+    if not low <= words <= high:
+        raise ValueError(f"must be {low}-{high} words, got {words}")
+    # A second-person portrait says "you" throughout; a few stray ones do not make it so.
+    if len(_SECOND_PERSON.findall(text)) < 5:
+        raise ValueError("must be written in the second person ('You …')")
+    return text
+
+
+def check_rules(rules: list[str]) -> list[str]:
+    """``rules`` if empty or 5–7 rules of the form "If …, I …", else ValueError."""
+    if not rules:
+        return rules
+    low, high = RULES_COUNT
+    if not low <= len(rules) <= high:
+        raise ValueError(f"give {low}-{high} rules, got {len(rules)}")
+    for number, rule in enumerate(rules, 1):
+        if not _RULE.match(rule.strip()):
+            raise ValueError(f"rule {number} must read 'If …, I …': {rule[:60]!r}")
+    return rules
 
 
 class BigFive(BaseModel):
@@ -42,6 +72,16 @@ class Persona(BaseModel):
     # RELATE-Sim intake: a second-person synopsis and "If …, I …" behavioural rules.
     synopsis: str | None = Field(default=None, max_length=4000)
     if_then_rules: list[str] = Field(default_factory=list)
+
+    @field_validator("synopsis")
+    @classmethod
+    def _synopsis(cls, value: str | None) -> str | None:
+        return None if value is None else check_synopsis(value)
+
+    @field_validator("if_then_rules")
+    @classmethod
+    def _rules(cls, value: list[str]) -> list[str]:
+        return check_rules(value)
 
     def profile(self) -> dict[str, Any]:
         """What prompts tell a model about this persona (no empty fields)."""

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from statistics import fmean
 from typing import Any
 
+from engine.sim.intake_writer import write_intake
 from engine.sim.schemas import EMOTIONS
 from engine.sim.traits import Traits, compatibility, traits_of
 from engine.sim.turning_points import strain_of
@@ -382,6 +383,7 @@ WRITERS: dict[str, Callable[[Context, random.Random], Any]] = {
     "commitment": _commitment,
     "transition": _transition,
     "personas_baseline": lambda ctx, rng: _baseline(ctx, rng),
+    "intake": write_intake,
 }
 
 

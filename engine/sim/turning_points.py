@@ -7,11 +7,13 @@ import tomllib
 from collections.abc import Container
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from string import Template
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from engine.configfile import describe
 from engine.errors import ConfigError
 from engine.sim.records import TurningPointRef
 
@@ -82,14 +84,51 @@ class TurningPoint(BaseModel):
         return Template(self.scenario).safe_substitute(a=name_a, b=name_b)
 
 
-@cache
-def library() -> dict[str, TurningPoint]:
-    text = resources.files("engine.sim").joinpath("data/turning_points.toml").read_text("utf-8")
-    entries = tomllib.loads(text)["turning_point"]
-    lib = {tp.id: tp for tp in (TurningPoint.model_validate(e) for e in entries)}
-    if len(lib) != len(entries):  # a repeated id would silently replace an earlier entry
-        raise ConfigError("the turning-point library repeats an id")
+def parse_library(text: str, source: str) -> dict[str, TurningPoint]:
+    """The turning points in a library TOML text (``[[turning_point]]`` tables), by id."""
+    try:
+        entries = tomllib.loads(text).get("turning_point")
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    if not isinstance(entries, list) or not entries:
+        raise ConfigError(f"{source}: no [[turning_point]] entries")
+    lib: dict[str, TurningPoint] = {}
+    for number, entry in enumerate(entries, 1):
+        try:
+            tp = TurningPoint.model_validate(entry)
+        except ValidationError as exc:
+            raise ConfigError(describe(exc, f"{source}: turning point {number}")) from None
+        if tp.id in lib:  # a repeated id would silently replace an earlier entry
+            raise ConfigError(f"{source}: the turning-point library repeats the id '{tp.id}'")
+        lib[tp.id] = tp
     return lib
+
+
+@cache
+def _shipped() -> dict[str, TurningPoint]:
+    text = resources.files("engine.sim").joinpath("data/turning_points.toml").read_text("utf-8")
+    return parse_library(text, "the shipped turning-point library")
+
+
+@cache
+def _user_library(path: Path, replace: bool) -> dict[str, TurningPoint]:
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such scenario library") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    user = parse_library(text, str(path))
+    return user if replace else {**_shipped(), **user}
+
+
+def library(path: str | Path | None = None, *, replace: bool = False) -> dict[str, TurningPoint]:
+    """The turning points by id: the shipped library, or with ``path`` (a user library in the
+    same TOML format) the shipped one plus the user's entries — or, with ``replace``, the user's
+    alone. A user entry with a shipped id overrides it. Each file is read once per process."""
+    if path is None:
+        return _shipped()
+    return _user_library(Path(path).expanduser().resolve(), replace)
 
 
 def strain_of(turning_point_id: str) -> float:
@@ -97,9 +136,9 @@ def strain_of(turning_point_id: str) -> float:
     return tp.strain if tp else 0.5
 
 
-def get_turning_point(key: str) -> TurningPoint:
+def get_turning_point(key: str, scenarios: str | Path | None = None) -> TurningPoint:
     try:
-        return library()[key]
+        return library(scenarios)[key]
     except KeyError:
         raise ConfigError(f"unknown turning point '{key}'") from None
 
@@ -126,9 +165,11 @@ def build_plan(
     num_scenes: int = DEFAULT_SCENES,
     seed: int = 0,
     categories: tuple[str, ...] = DEFAULT_PLAN_CATEGORIES,
+    scenarios: str | Path | None = None,
 ) -> list[TurningPoint]:
     """Pick ``num_scenes`` turning points: categories in story order, two per category for the
-    default ten, spread evenly for other lengths; no turning point repeats while any is left."""
+    default ten, spread evenly for other lengths; no turning point repeats while any is left.
+    ``scenarios`` names a user library to draw from (see ``library``)."""
     if num_scenes < 1:
         raise ConfigError("a plan needs at least one scene")
     unknown = [c for c in categories if c not in CATEGORIES]
@@ -136,11 +177,12 @@ def build_plan(
         raise ConfigError(f"unknown turning-point categories: {', '.join(unknown)}")
     rng = random.Random(f"plan:{seed}")
     sequence = [categories[i * len(categories) // num_scenes] for i in range(num_scenes)]
-    pools = {c: [tp for tp in library().values() if tp.category == c] for c in categories}
+    lib = library(scenarios)
+    pools = {c: [tp for tp in lib.values() if tp.category == c] for c in categories}
     for pool in pools.values():
         rng.shuffle(pool)
     plan: list[TurningPoint] = []
     for index, category in enumerate(sequence):
         pool = pools[category]
-        plan.append(pool[index % len(pool)] if pool else rng.choice(list(library().values())))
+        plan.append(pool[index % len(pool)] if pool else rng.choice(list(lib.values())))
     return plan

@@ -1,9 +1,10 @@
+import json
 from pathlib import Path
 
 import pytest
 
 from engine.errors import PersonaError
-from engine.sim.personas import find_persona, list_personas, load_persona
+from engine.sim.personas import SYNOPSIS_WORDS, find_persona, list_personas, load_persona
 from engine.sim.traits import traits_of
 
 
@@ -98,3 +99,47 @@ def test_personas_command_lists_origins(
     kwame = next(line for line in lines if "kwame-asante" in line)
     assert "Kwame Asante" in kwame and "secure" in kwame and "shipped" in kwame
     assert main(["--personas", str(tmp_path / "missing"), "personas"]) == 2
+
+
+def test_shipped_personas_carry_a_synopsis_and_rules() -> None:
+    for persona in list_personas():
+        assert persona.synopsis is not None, persona.id
+        assert SYNOPSIS_WORDS[0] <= len(persona.synopsis.split()) <= SYNOPSIS_WORDS[1]
+        assert persona.name.split()[0] in persona.synopsis  # written for this persona
+        assert 5 <= len(persona.if_then_rules) <= 7
+        assert "synopsis" in persona.profile() and "if_then_rules" in persona.profile()
+    synopses = [p.synopsis for p in list_personas()]
+    assert len(set(synopses)) == len(synopses)
+
+
+SECOND_PERSON = "You " + " ".join(["you listen and you wait"] * 45)  # 226 words
+RULES = [f"If my partner does thing {n}, I respond in kind." for n in range(5)]
+
+
+def _persona_file(tmp_path: Path, **fields: object) -> Path:
+    lines = ['name = "X"', 'summary = "s"']
+    for key, value in fields.items():
+        lines.append(f"{key} = {json.dumps(value)}")
+    path = tmp_path / "p.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_synopsis_and_rules_validate(tmp_path: Path) -> None:
+    ok = load_persona(_persona_file(tmp_path, synopsis=SECOND_PERSON, if_then_rules=RULES))
+    assert ok.if_then_rules == RULES
+    assert load_persona(_persona_file(tmp_path)).synopsis is None  # both are optional
+    cases = [
+        ({"synopsis": "You are brief."}, "synopsis: must be 200-300 words, got 3"),
+        ({"synopsis": SECOND_PERSON * 2}, "must be 200-300 words, got 451"),
+        ({"synopsis": "She " + "listens and waits " * 70}, "must be written in the second person"),
+        ({"if_then_rules": RULES[:3]}, "if_then_rules: give 5-7 rules, got 3"),
+        ({"if_then_rules": RULES * 2}, "give 5-7 rules, got 10"),
+        ({"if_then_rules": [*RULES[:4], "When tired, I sleep."]},
+         "rule 5 must read 'If …, I …'"),
+        ({"if_then_rules": [*RULES[:4], "If tired, she sleeps."]}, "rule 5 must read"),
+    ]
+    for fields, needle in cases:
+        with pytest.raises(PersonaError) as err:
+            load_persona(_persona_file(tmp_path, **fields))
+        assert "p.toml" in str(err.value) and needle in str(err.value), (fields, err.value)
