@@ -18,6 +18,10 @@ from engine.eventbase import EventBase, EventSink
 from engine.llm.events import CallCompleted, CallFailed, CallParked, EndpointStatus, RetryWarning
 from engine.sim.events import (
     ActionTaken,
+    AfterActionReported,
+    OptionsFramed,
+    SceneSelected,
+    StateInferred,
     AppraisalMade,
     CommitmentScored,
     MemoriesAppraised,
@@ -35,6 +39,10 @@ from engine.sim.events import (
 
 __all__ = [
     "ActionTaken",
+    "AfterActionReported",
+    "OptionsFramed",
+    "SceneSelected",
+    "StateInferred",
     "AppraisalMade",
     "CallCompleted",
     "CallFailed",
@@ -80,6 +88,10 @@ SimEvent = Annotated[
     | CallCompleted
     | SimulationCompleted
     | SimulationFailed
+    | StateInferred
+    | SceneSelected
+    | OptionsFramed
+    | AfterActionReported
     | SimStateChanged
     | EndpointStatus
     | CallParked,
