@@ -104,7 +104,7 @@ class RelationshipAgent:
     def _context(
         self,
         situation: str | None = None,
-        memories: Sequence[MemoryItem] | None = None,
+        recalled: Sequence[MemoryItem] | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
         """The facts a prompt gets, ordered for prefix caching: who (persona, synopsis, rules),
@@ -131,8 +131,8 @@ class RelationshipAgent:
                 context["opening"] = self.scene.opening
             if self.scene.perspective:
                 context["perspective"] = self.scene.perspective
-        if memories is not None:
-            context["memories"] = [m.text for m in memories]
+        if recalled is not None:
+            context["memories"] = [m.text for m in recalled]
         if self.scene is not None:
             context["transcript"] = self.scene.recent_turns()
         if situation is not None:

@@ -144,7 +144,7 @@ class SceneMaster:
         if self.plan is None:
             return False
         limit = self.max_scenes if self.dynamic else len(self.plan)
-        return self.outcome is not None and self.ended_early or self.scene_index >= limit
+        return (self.outcome is not None and self.ended_early) or self.scene_index >= limit
 
     def end(self, outcome: Outcome, *, early: bool) -> None:
         self.outcome, self.ended_early = outcome, early
