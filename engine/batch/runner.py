@@ -571,7 +571,10 @@ class BatchRunner:
         pa, pb = _load_cached(Path(plan.persona_a)), _load_cached(Path(plan.persona_b))
         a = RelationshipAgent(plan.name_a, pa, model=self._gated)
         b = RelationshipAgent(plan.name_b, pb, model=self._gated)
-        sm = SceneMaster(a, b, model=self._gated, plan=self.spec.plan)
+        spec = self.spec
+        sm = SceneMaster(a, b, model=self._gated, plan=spec.plan, policy=spec.policy,
+                         commitment_samples=spec.commitment_samples,
+                         context_turns=spec.context_turns)
         return Simulation(sm, a, b, seed=slot.seed, num_scenes=self.spec.scenes,
                           sim_id=plan.sim_id, sink=sink)
 
