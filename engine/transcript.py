@@ -145,7 +145,8 @@ def report_lines(report: AfterActionReported, *, markdown: bool = False) -> list
     out.append("")
     if report.key_scenes:
         out.append(f"{h}Scenes that changed most")
-        out += [f"{b}scene {k.scene_index + 1} ({k.change:+.1f}): {k.why}" for k in report.key_scenes]
+        out += [f"{b}scene {k.scene_index + 1} ({k.change:+.1f}): {k.why}"
+                for k in report.key_scenes]
         out.append("")
     for title, items in (("Risk markers", report.risk_markers),
                          ("Strength markers", report.strength_markers)):
