@@ -56,7 +56,7 @@ def _run(provider: object, seed: int = 1, scenes: int = 3, beats: int = 3,
 
 
 def test_new_events_in_order_and_both_partners_appraise() -> None:
-    sim, events = _run("sim")
+    _, events = _run("sim")
     types = [e.type for e in events]
     # Per scene: chosen, then played; per beat: options, the actor's appraisal, the action and
     # then the spoken-to partner's appraisal; the state after the scene; a report at the end.
