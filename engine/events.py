@@ -18,23 +18,28 @@ from engine.eventbase import EventBase, EventSink
 from engine.llm.events import CallCompleted, CallFailed, CallParked, EndpointStatus, RetryWarning
 from engine.sim.events import (
     ActionTaken,
+    AfterActionReported,
     AppraisalMade,
     CommitmentScored,
     MemoriesAppraised,
     Narration,
+    OptionsFramed,
     PerspectiveFormed,
     ReflectionMade,
     SceneEnded,
+    SceneSelected,
     SceneStarted,
     SceneSummarized,
     SceneTransition,
     SimulationCompleted,
     SimulationFailed,
     SimulationStarted,
+    StateInferred,
 )
 
 __all__ = [
     "ActionTaken",
+    "AfterActionReported",
     "AppraisalMade",
     "CallCompleted",
     "CallFailed",
@@ -45,10 +50,12 @@ __all__ = [
     "EventSink",
     "MemoriesAppraised",
     "Narration",
+    "OptionsFramed",
     "PerspectiveFormed",
     "ReflectionMade",
     "RetryWarning",
     "SceneEnded",
+    "SceneSelected",
     "SceneStarted",
     "SceneSummarized",
     "SceneTransition",
@@ -58,6 +65,7 @@ __all__ = [
     "SimulationCompleted",
     "SimulationFailed",
     "SimulationStarted",
+    "StateInferred",
     "parse_event",
     "sim_event_adapter",
 ]
@@ -80,6 +88,10 @@ SimEvent = Annotated[
     | CallCompleted
     | SimulationCompleted
     | SimulationFailed
+    | StateInferred
+    | SceneSelected
+    | OptionsFramed
+    | AfterActionReported
     | SimStateChanged
     | EndpointStatus
     | CallParked,

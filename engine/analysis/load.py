@@ -183,6 +183,10 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
 
     seeds: dict[str, int] = {}
     plans: dict[str, str] = {}
+    # Under a state-driven policy the scenes played are an outcome, not a condition: what two
+    # runs share is the policy (comparing on the played scenes would pair almost nothing).
+    policy = spec.get("policy")
+    dynamic_plan = f"policy {policy}" if policy in ("state", "scene_master") else ""
     for obj in lines["simulation_started"]:
         if current(obj):
             seeds[obj["sim_id"]] = int(obj.get("seed", 0))
@@ -277,7 +281,7 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
         row: dict[str, Any] = {
             **base, "status": status, "persona_a": id_a, "persona_b": id_b,
             "name_a": info["name_a"], "name_b": info["name_b"],
-            "attachment_a": att_a, "attachment_b": att_b, "plan": plans.get(sid, ""),
+            "attachment_a": att_a, "attachment_b": att_b, "plan": dynamic_plan or plans.get(sid, ""),
             "scenes_done": len(scenes),
             "final_a": finals.get(info["name_a"]), "final_b": finals.get(info["name_b"]),
         }

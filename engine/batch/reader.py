@@ -32,6 +32,7 @@ from engine.events import (
     parse_event,
 )
 from engine.sim.records import CommitmentEntry
+from engine.sim.schemas import STATE_VARIABLES
 
 Span = tuple[int, int, int]  # attempt, offset, length
 
@@ -316,6 +317,9 @@ class RunReader:
         latest: dict[str, int] = {}
         entries: dict[tuple[str, int], dict[int, dict[str, Any]]] = defaultdict(dict)
         seeds: dict[tuple[str, int], int] = {}
+        states: dict[tuple[str, int, int], dict[str, Any]] = {}
+        approaches: dict[tuple[str, int, int, str], list[str]] = defaultdict(list)
+        outcomes: dict[tuple[str, int], tuple[Any, bool]] = {}
         for obj in self.iter_objects():
             kind = obj.get("type")
             sim_id = obj.get("sim_id", "")
@@ -326,6 +330,14 @@ class RunReader:
                     seeds[(sim_id, attempt)] = obj.get("seed", 0)
             elif kind == "scene_ended":
                 entries[(sim_id, attempt)][obj["scene_index"]] = obj["entry"]
+            elif kind == "state_inferred":
+                states[(sim_id, attempt, obj["scene_index"])] = obj.get("state", {})
+            elif kind == "action" and obj.get("approach"):
+                approaches[(sim_id, attempt, obj["scene_index"], obj["agent"])].append(
+                    obj["approach"]
+                )
+            elif kind == "simulation_completed":
+                outcomes[(sim_id, attempt)] = (obj.get("outcome"), obj.get("ended_early", False))
         model = self.manifest.get("model", "")
         rows: list[dict[str, Any]] = []
         for sim_id, info in sims.items():
@@ -334,8 +346,15 @@ class RunReader:
                 info["name_a"]: Path(info["persona_a"]).stem,
                 info["name_b"]: Path(info["persona_b"]).stem,
             }
+            outcome, ended_early = outcomes.get((sim_id, attempt), (None, False))
             for scene_index, entry in sorted(entries.get((sim_id, attempt), {}).items()):
                 tp = entry["turning_point"]
+                state = states.get((sim_id, attempt, scene_index), {})
+                # One column per state variable (empty for runs made before states existed).
+                state_cols = {
+                    f"state_{name}": (state.get(name) or {}).get("value", "")
+                    for name in STATE_VARIABLES
+                }
                 for agent, c in entry["commitments"].items():
                     rows.append(
                         {
@@ -359,6 +378,14 @@ class RunReader:
                             "satisfaction": c["satisfaction"],
                             "alternatives": c["alternatives"],
                             "investment": c["investment"],
+                            "commitment_spread": c.get("spread", 0.0),
+                            # The approach tags of this partner's chosen options, in order.
+                            "approaches": ";".join(
+                                approaches.get((sim_id, attempt, scene_index, agent), [])
+                            ),
+                            **state_cols,
+                            "outcome": outcome or "",
+                            "ended_early": ended_early,
                         }
                     )
         return rows

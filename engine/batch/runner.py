@@ -571,21 +571,12 @@ class BatchRunner:
         pa, pb = _load_cached(Path(plan.persona_a)), _load_cached(Path(plan.persona_b))
         a = RelationshipAgent(plan.name_a, pa, model=self._gated)
         b = RelationshipAgent(plan.name_b, pb, model=self._gated)
-        sm = SceneMaster(a, b, model=self._gated, plan=self._turning_points(slot.seed))
+        spec = self.spec
+        sm = SceneMaster(a, b, model=self._gated, plan=spec.plan, policy=spec.policy,
+                         commitment_samples=spec.commitment_samples,
+                         context_turns=spec.context_turns, scenarios=spec.scenarios)
         return Simulation(sm, a, b, seed=slot.seed, num_scenes=self.spec.scenes,
                           sim_id=plan.sim_id, sink=sink)
-
-    def _turning_points(self, seed: int) -> Any:
-        """The batch's plan; with a user scenario library, drawn from it (the same draw as the
-        Scene Master's own, from the simulation seed)."""
-        from engine.sim.turning_points import build_plan, get_turning_point
-
-        scenarios = self.spec.scenarios
-        if scenarios is None:
-            return self.spec.plan
-        if self.spec.plan is not None:
-            return [get_turning_point(t, scenarios) for t in self.spec.plan]
-        return build_plan(self.spec.scenes, seed, scenarios=scenarios)
 
     async def _run_one(self, slot: _Slot) -> None:
         sim_id, attempt = slot.plan.sim_id, slot.attempt

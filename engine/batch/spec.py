@@ -72,11 +72,21 @@ def derive_seed(batch_seed: int, a: str, b: str, replicate: int) -> int:
     return int.from_bytes(digest) & 0x7FFFFFFF
 
 
-def calls_per_simulation(scenes: int, beats: int, identity_calls: int = 2) -> int:
-    """Chat calls one simulation makes when nothing is retried: per scene setup, two
-    perspectives, per beat (beat, appraisal, choices, action), summary, two commitments, two
-    reflections, a transition between scenes; plus the partners' identity-memory appraisals."""
-    return scenes * (1 + 2 + 4 * beats + 1 + 2 + 2) + (scenes - 1) + identity_calls
+def calls_per_simulation(
+    scenes: int,
+    beats: int,
+    identity_calls: int = 2,
+    policy: str = "state",
+    commitment_samples: int = 1,
+) -> int:
+    """Chat calls one simulation of ``scenes`` scenes (the maximum: it may end early) makes when
+    nothing is retried: per scene setup, two perspectives, per beat (beat, the actor's
+    appraisal, the Scene Master's options, action, the partner's appraisal), summary, state,
+    two reflections, two commitments × samples, a scene choice (policy "scene_master" only);
+    a transition between scenes; the after-action report; the identity-memory appraisals."""
+    per_scene = 1 + 2 + 5 * beats + 1 + 1 + 2 + 2 * commitment_samples
+    per_scene += policy == "scene_master"
+    return scenes * per_scene + (scenes - 1) + 1 + identity_calls
 
 
 class BatchSpec(BaseModel):
@@ -94,6 +104,10 @@ class BatchSpec(BaseModel):
     # shipped one; a user entry with a shipped id replaces it.
     scenarios: str | None = None
     plan: list[str] | None = None
+    # How the next scene is chosen (engine.sim.selection); a plan implies "fixed".
+    policy: Literal["state", "scene_master", "fixed"] = "state"
+    commitment_samples: int = Field(default=1, ge=1, le=10)
+    context_turns: int = Field(default=6, ge=1, le=100)
     beats: int = Field(default=3, ge=1, le=MAX_BEATS)
     replicates: int = Field(default=1, ge=1, le=MAX_REPLICATES)
     model: str = Field(default="sim", min_length=1)
@@ -109,6 +123,8 @@ class BatchSpec(BaseModel):
         # A plan fixes the number of scenes; ``scenes`` may be left out or must agree.
         if isinstance(data, dict) and isinstance(data.get("plan"), list) and "scenes" not in data:
             data = {**data, "scenes": len(data["plan"]) or 1}
+        if isinstance(data, dict) and data.get("plan") is not None and "policy" not in data:
+            data = {**data, "policy": "fixed"}
         return data
 
     @field_validator("scenarios")
@@ -156,6 +172,8 @@ class BatchSpec(BaseModel):
             raise ValueError(
                 f"scenes ({self.scenes}) and the plan's length ({len(self.plan)}) differ"
             )
+        if self.plan is not None and self.policy != "fixed":
+            raise ValueError(f"a plan needs policy = 'fixed', not {self.policy!r}")
         if self.pairing == "explicit" and not self.pairs:
             raise ValueError("pairing = 'explicit' needs pairs = [[a, b], …]")
         if self.pairing != "explicit" and self.pairs:
@@ -251,7 +269,9 @@ class BatchSpec(BaseModel):
         else:
             n = len(self.resolve_personas())
             pairs = n * (n - 1) // (2 if self.pairing == "all_pairs" else 1)
-        return pairs * self.replicates * calls_per_simulation(self.scenes, self.beats)
+        return pairs * self.replicates * calls_per_simulation(
+            self.scenes, self.beats, policy=self.policy, commitment_samples=self.commitment_samples
+        )
 
 
 # -- persona resolution ------------------------------------------------------------------------

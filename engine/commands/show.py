@@ -12,6 +12,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("sim_id", nargs="?", metavar="SIM_ID")
     p.add_argument("--attempt", type=int, default=None, help="attempt to show (default: latest)")
     p.add_argument("--all", action="store_true", help="list every simulation in the summary")
+    p.add_argument("--report", action="store_true",
+                   help="print only the simulation's after-action report")
+    p.add_argument("--markdown", action="store_true",
+                   help="with --report: print it as Markdown (redirect to a .md file to export)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -24,7 +28,10 @@ def run(args: argparse.Namespace) -> int:
     console = stdout_console()
     if args.sim_id:
         reader.sim_info(args.sim_id)
-        print_transcript(reader.events(args.sim_id, args.attempt), console)
+        events = reader.events(args.sim_id, args.attempt)
+        if args.report:
+            return _print_report(events, args, console)
+        print_transcript(events, console)
         print_commitment_log(console, reader.commitment_log(args.sim_id, args.attempt))
         return 0
     m = reader.manifest
@@ -35,4 +42,23 @@ def run(args: argparse.Namespace) -> int:
                        f"prompts {m.get('prompt_hash')}"))
     state = reader.state()
     print_summary(state, console, limit=10**9 if args.all else 40)
+    return 0
+
+
+def _print_report(events: list[Any], args: argparse.Namespace, console: Any) -> int:
+    from engine.errors import ConfigError
+    from engine.events import AfterActionReported
+    from engine.present.transcript import report_lines
+
+    reports = [e for e in events if isinstance(e, AfterActionReported)]
+    if not reports:
+        raise ConfigError(f"simulation {args.sim_id} has no after-action report (not finished, "
+                          "or run before reports existed)")
+    lines = report_lines(reports[-1], markdown=args.markdown)
+    if args.markdown:
+        print(f"# {args.sim_id}\n")
+        print("\n".join(lines))
+    else:
+        for text in lines:
+            console.print(text, markup=False, highlight=False)
     return 0

@@ -18,7 +18,19 @@ def add_parser(sub: Any) -> None:
         help="two persona ids, first names or .toml paths (default: %(default)s)",
         default=list(DEFAULT_PAIR),
     )
-    p.add_argument("--scenes", type=int, default=10, metavar="K", help="scenes to play (1-50)")
+    p.add_argument(
+        "--scenes", type=int, default=10, metavar="K",
+        help="scenes to play (1-50; the maximum unless --policy fixed)",
+    )
+    p.add_argument(
+        "--policy", choices=("state", "scene_master", "fixed"), default="state",
+        help="how the next scene is chosen: from the relationship's state (default), by the "
+        "Scene Master among eligible candidates, or a fixed plan drawn up front",
+    )
+    p.add_argument(
+        "--commitment-samples", type=int, default=1, metavar="N",
+        help="commitment scores averaged per partner and scene (1-10)",
+    )
     p.add_argument("--beats", type=int, default=3, metavar="N", help="beats per scene (1-20)")
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--model", default=None, help="model string (default: $RELSIM_MODEL or sim)")
@@ -44,9 +56,12 @@ def run(args: argparse.Namespace) -> int:
     a = RelationshipAgent.from_persona(args.personas[0], model=provider)
     b = RelationshipAgent.from_persona(args.personas[1], model=provider)
     console = Console(highlight=False)
-    sm = SceneMaster(a, b, model=provider)
+    sm = SceneMaster(
+        a, b, model=provider, policy=args.policy, commitment_samples=args.commitment_samples
+    )
     sim = Simulation(sm, a, b, seed=args.seed, num_scenes=args.scenes,
                      sink=TranscriptPrinter(console))
     log = asyncio.run(sim.run_auto_async(args.beats))
     print_commitment_log(console, log, PARTNER_COLOURS)
+    console.print(f"Outcome: {sim.outcome}" + (" (ended early)" if sm.ended_early else ""))
     return 0

@@ -13,13 +13,16 @@ from rich.text import Text
 
 from engine.events import (
     ActionTaken,
+    AfterActionReported,
     AppraisalMade,
     CallFailed,
     CommitmentScored,
     EventBase,
     Narration,
+    OptionsFramed,
     ReflectionMade,
     RetryWarning,
+    SceneSelected,
     SceneStarted,
     SceneSummarized,
     SceneTransition,
@@ -27,8 +30,10 @@ from engine.events import (
     SimulationCompleted,
     SimulationFailed,
     SimulationStarted,
+    StateInferred,
 )
 from engine.present.format import bar, model_label, safe
+from engine.textsafe import printable
 
 EMOTIONS = ("joy", "acceptance", "fear", "surprise", "sadness", "disgust", "anger", "anticipation")
 PARTNER_COLOURS = ("cyan", "magenta")
@@ -80,8 +85,18 @@ class TranscriptRenderer:
             out.append(_join((event.opening, "")))
         elif isinstance(event, Narration):
             out.append(_join(("  ", ""), (event.text, "italic")))
+        elif isinstance(event, SceneSelected):
+            out.append(_join(("  ▸ next: ", "dim"),
+                             (f"{event.turning_point.title} — {event.reason}", "dim")))
+        elif isinstance(event, OptionsFramed):
+            for option in event.options:
+                out.append(_join(("    option ", "dim"),
+                                 (f"[{option.get('approach', '?')}] ", "dim"),
+                                 (option.get("text", ""), "dim")))
         elif isinstance(event, AppraisalMade):
-            line = _join(("    ", ""), (event.agent, self.colour(event.agent)), (" feels ", "dim"))
+            hearing = f" (hearing {event.responding_to})" if event.responding_to else ""
+            line = _join(("    ", ""), (event.agent, self.colour(event.agent)),
+                         (f"{hearing} feels ", "dim"))
             for name in EMOTIONS:
                 value = event.emotions.get(name, 0.0)
                 line.append(f"{name[:4]}", style="dim")
@@ -97,7 +112,8 @@ class TranscriptRenderer:
             c = self.colour(event.agent)
             out.append(_join(("    ", ""), (f"{event.agent} (inner) ", c),
                              (event.inner_thoughts, "dim italic")))
-            out.append(_join(("    ", ""), (f"{event.agent}: ", f"bold {c}"),
+            approach = f" [{event.approach}]" if event.approach else ""
+            out.append(_join(("    ", ""), (f"{event.agent}{approach}: ", f"bold {c}"),
                              (f"“{event.line}” ", ""), (event.behaviour, "dim")))
         elif isinstance(event, SceneSummarized):
             out.append(_join(("  Summary: ", "bold"), (event.summary, "")))
@@ -126,8 +142,16 @@ class TranscriptRenderer:
                                                  "attempts: ", "red"), (event.error, "red")))
         elif isinstance(event, SimulationFailed):
             out.append(_join(("✖ simulation failed: ", "bold red"), (event.reason, "red")))
+        elif isinstance(event, StateInferred):
+            values = ", ".join(f"{k} {v.get('value', '?')}" for k, v in event.state.items())
+            out.append(_join(("  State: ", "bold"),
+                             (values + (" (fallback)" if event.fallback else ""), "")))
+        elif isinstance(event, AfterActionReported):
+            out.extend(_join((text, "")) for text in report_lines(event))
         elif isinstance(event, SimulationCompleted):
-            out.append(_join(("✔ simulation completed", "bold green")))
+            outcome = f" · outcome: {event.outcome}" if event.outcome else ""
+            early = " (ended early)" if event.ended_early else ""
+            out.append(_join((f"✔ simulation completed{outcome}{early}", "bold green")))
         elif isinstance(event, SimStateChanged) and event.state in ("cancelled", "waiting"):
             reason = f": {event.reason}" if event.reason else ""
             out.append(_join((f"— {event.state}", "magenta"), (reason, "dim")))
@@ -153,3 +177,25 @@ def print_transcript(events: Iterable[EventBase], console: Console) -> None:
     printer = TranscriptPrinter(console)
     for event in events:
         printer(event)
+
+
+def report_lines(report: AfterActionReported, *, markdown: bool = False) -> list[str]:
+    """The after-action report as plain lines (or Markdown, for ``show --report --markdown``)."""
+    h, b = ("## ", "- ") if markdown else ("", "  • ")
+    out = [f"{h}After-action report" + (" (fallback)" if report.fallback else ""), ""]
+    out += [report.trajectory, ""]
+    out.append(f"{h}Predicted outcome: {report.predicted_outcome} "
+               f"(probability {report.probability:.2f})")
+    out.append("")
+    if report.key_scenes:
+        out.append(f"{h}Scenes that changed most")
+        out += [f"{b}scene {k.scene_index + 1} ({k.change:+.1f}): {k.why}"
+                for k in report.key_scenes]
+        out.append("")
+    for title, items in (("Risk markers", report.risk_markers),
+                         ("Strength markers", report.strength_markers)):
+        if items:
+            out.append(f"{h}{title}")
+            out += [f"{b}{item}" for item in items]
+            out.append("")
+    return [printable(text) for text in out]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from engine._sync import run_sync
@@ -42,6 +42,18 @@ class SceneFrame:
     goal: str
     # The Scene Master's private briefing (generate_context): how this partner walks in.
     perspective: str = ""
+    opening: str = ""
+    index: int | None = None
+    # The scene's transcript, shared with the Scene Master (turns: actor, line, behaviour…).
+    transcript: list[dict[str, str]] = field(default_factory=list)
+    context_turns: int = 6
+
+    def recent_turns(self) -> list[dict[str, str]]:
+        """The last ``context_turns`` turns as both partners saw and heard them."""
+        return [
+            {k: t[k] for k in ("actor", "line", "behaviour") if k in t}
+            for t in self.transcript[-self.context_turns :]
+        ]
 
 
 class RelationshipAgent:
@@ -89,7 +101,15 @@ class RelationshipAgent:
     def profile(self) -> dict[str, Any]:
         return self.persona.profile()
 
-    def _context(self, situation: str | None = None, **extra: Any) -> dict[str, Any]:
+    def _context(
+        self,
+        situation: str | None = None,
+        recalled: Sequence[MemoryItem] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """The facts a prompt gets, ordered for prefix caching: who (persona, synopsis, rules),
+        the scene (turning point, setting, opening, briefing), then what changes: memories,
+        the transcript so far, the moment, the call's own extras."""
         partner = self.partner
         context: dict[str, Any] = {
             "self": self.profile(),
@@ -107,8 +127,14 @@ class RelationshipAgent:
             }
             context["setting"] = self.scene.setting
             context["goal"] = self.scene.goal
+            if self.scene.opening:
+                context["opening"] = self.scene.opening
             if self.scene.perspective:
                 context["perspective"] = self.scene.perspective
+        if recalled is not None:
+            context["memories"] = [m.text for m in recalled]
+        if self.scene is not None:
+            context["transcript"] = self.scene.recent_turns()
         if situation is not None:
             context["situation"] = situation
         context.update(extra)
@@ -125,10 +151,12 @@ class RelationshipAgent:
         # Read the mood before awaiting: an appraisal running alongside may replace it, and the
         # query must not depend on which reply lands first.
         mood = self.emotions.vector()
+        # The current scene is in the prompt as its transcript: recall reaches further back.
+        current = self.scene.index if self.scene is not None else None
         pending = self.memory.unembedded()
         vectors = await self.provider.embed([situation, *(m.text for m in pending)])
         attach_embeddings(pending, vectors[1:])
-        return self.memory.retrieve(vectors[0], mood, k)
+        return self.memory.retrieve(vectors[0], mood, k, exclude_scene=current)
 
     def remember(
         self, text: str, kind: str, scene_index: int | None, emotions: Emotions | None = None
@@ -144,8 +172,12 @@ class RelationshipAgent:
 
     # -- appraise ------------------------------------------------------------------------------
 
-    async def appraise_result(self, situation: str) -> StructuredResult[Appraisal]:
-        context = self._context(situation, current_emotions=self.emotions.model_dump())
+    async def appraise_result(
+        self, situation: str, memories: Sequence[MemoryItem] | None = None
+    ) -> StructuredResult[Appraisal]:
+        context = self._context(
+            situation, memories or [], current_emotions=self.emotions.model_dump()
+        )
         result = await call_structured(
             self.provider,
             prompts.render("appraisal", context, **self._names()),
@@ -158,18 +190,24 @@ class RelationshipAgent:
         self.emotions = result.value.emotions
         return result
 
-    async def appraise_async(self, situation: str) -> Appraisal:
+    async def appraise_async(
+        self, situation: str, memories: Sequence[MemoryItem] | None = None
+    ) -> Appraisal:
         """Plutchik-8 emotions (0–1) and inner thoughts. Non-critical: a neutral appraisal,
         marked as a fallback in the events, stands in after 3 failed attempts."""
-        return (await self.appraise_result(situation)).value
+        return (await self.appraise_result(situation, memories)).value
 
     def appraise(self, situation: str) -> Appraisal:
         return run_sync(self.appraise_async(situation), "RelationshipAgent.appraise_async")
 
     # -- choices and action --------------------------------------------------------------------
 
-    async def make_choices_async(self, situation: str) -> list[Option]:
-        context = self._context(situation)
+    async def make_choices_async(
+        self, situation: str, memories: Sequence[MemoryItem] | None = None
+    ) -> list[Option]:
+        """Options this partner writes for itself (the seed's way). In a Simulation the Scene
+        Master frames them instead (``SceneMaster.frame_options_async``)."""
+        context = self._context(situation, memories or [])
         result = await call_structured(
             self.provider,
             prompts.render("choices", context, **self._names()),
@@ -189,7 +227,8 @@ class RelationshipAgent:
         options: Sequence[Option] | None = None,
         memories: Sequence[MemoryItem] | None = None,
     ) -> Action:
-        """Choose one of the offered options (made now if none are given) and say the line."""
+        """Choose one of the offered options (made now if none are given) and say the line.
+        The prompt has the scene so far, the recalled memories and the current emotions."""
         if options is None or memories is None:
             made, recalled = await asyncio.gather(
                 self.make_choices_async(situation) if options is None else _given(options),
@@ -198,9 +237,11 @@ class RelationshipAgent:
             options, memories = made, recalled
         context = self._context(
             situation,
-            options=[{"number": i + 1, **o.model_dump()} for i, o in enumerate(options)],
+            memories,
             emotions=self.emotions.model_dump(),
-            memories=[m.text for m in memories],
+            options=[
+                {"number": i + 1, **o.model_dump(exclude_none=True)} for i, o in enumerate(options)
+            ],
         )
         result = await call_structured(
             self.provider,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from engine.eventbase import EventBase
 from engine.sim.records import AgentInfo, CommitmentEntry, PartnerCommitment, TurningPointRef
@@ -62,6 +62,8 @@ class AppraisalMade(EventBase):
     emotions: dict[str, float]
     inner_thoughts: str
     fallback: bool = False
+    # Set when this is the spoken-to partner appraising what the actor just did.
+    responding_to: str | None = None
 
 
 class ActionTaken(EventBase):
@@ -74,6 +76,7 @@ class ActionTaken(EventBase):
     inner_thoughts: str
     line: str
     behaviour: str
+    approach: str | None = None  # the chosen option's approach tag (Scene-Master options)
 
 
 class MemoriesAppraised(EventBase):
@@ -123,6 +126,52 @@ class SceneTransition(EventBase):
 class SimulationCompleted(EventBase):
     type: Literal["simulation_completed"] = "simulation_completed"
     commitment_log: list[CommitmentEntry]
+    # None only in runs made before relationship outcomes existed.
+    outcome: Literal["together", "separated"] | None = None
+    ended_early: bool = False
+
+
+class StateInferred(EventBase):
+    """The relationship's eight state variables after a scene, each with evidence."""
+
+    type: Literal["state_inferred"] = "state_inferred"
+    scene_index: int
+    state: dict[str, dict[str, str]]
+    fallback: bool = False
+
+
+class SceneSelected(EventBase):
+    type: Literal["scene_selected"] = "scene_selected"
+    scene_index: int
+    turning_point: TurningPointRef
+    policy: Literal["state", "scene_master", "fixed"]
+    reason: str
+    candidates: list[str] = Field(default_factory=list)
+
+
+class OptionsFramed(EventBase):
+    type: Literal["options_framed"] = "options_framed"
+    scene_index: int
+    beat: int
+    agent: str
+    options: list[dict[str, str]]
+
+
+class KeySceneRecord(BaseModel):
+    scene_index: int
+    change: float
+    why: str
+
+
+class AfterActionReported(EventBase):
+    type: Literal["after_action_report"] = "after_action_report"
+    trajectory: str
+    key_scenes: list[KeySceneRecord] = Field(default_factory=list)
+    risk_markers: list[str] = Field(default_factory=list)
+    strength_markers: list[str] = Field(default_factory=list)
+    predicted_outcome: Literal["together", "separated"]
+    probability: float
+    fallback: bool = False
 
 
 class SimulationFailed(EventBase):

@@ -56,11 +56,15 @@ class MemoryStore:
         query_embedding: Sequence[float],
         query_emotions: Sequence[float] | None = None,
         k: int = 4,
+        exclude_scene: int | None = None,
     ) -> list[MemoryItem]:
-        """The ``k`` memories most relevant to a moment: what it is about and how it feels."""
+        """The ``k`` memories most relevant to a moment: what it is about and how it feels
+        (leaving out scene ``exclude_scene``, whose transcript the prompt already has)."""
         scored: list[tuple[float, int, MemoryItem]] = []
         for index, item in enumerate(self.items):
             if item.embedding is None:
+                continue
+            if exclude_scene is not None and item.scene_index == exclude_scene:
                 continue
             score = SEMANTIC_WEIGHT * cosine(query_embedding, item.embedding)
             if query_emotions is not None and item.emotions is not None:

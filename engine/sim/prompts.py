@@ -1,7 +1,8 @@
 """Prompt templates: one file per call purpose in ``prompts/``, rendered with string.Template.
 
-Every user message ends with the call's facts as a ``<context>`` JSON block: real models read it
-as structured facts, and the built-in simulator served over HTTP reads it to write its reply.
+Every user message starts with the call's facts as a ``<context>`` JSON block and ends with the
+question: real models read the block as structured facts, and the built-in simulator served over
+HTTP reads it to write its reply.
 """
 
 from __future__ import annotations
@@ -52,7 +53,10 @@ def render(purpose: str, context: dict[str, Any], **names: str) -> list[Message]
         {"role": "system", "content": system.safe_substitute(names)},
         {
             "role": "user",
-            "content": f"{user.safe_substitute(names)}\n\n{CONTEXT_OPEN}{facts}{CONTEXT_CLOSE}",
+            # Facts first, the question last: with the facts ordered stable-first (persona, scene
+            # opening) and changing-last (transcript, the moment), an agent's successive calls
+            # share a long prefix that a serving engine's prefix cache can reuse.
+            "content": f"{CONTEXT_OPEN}{facts}{CONTEXT_CLOSE}\n\n{user.safe_substitute(names)}",
         },
     ]
 

@@ -39,6 +39,9 @@ class PartnerCommitment(BaseModel):
     satisfaction: int = Field(ge=0, le=10)
     alternatives: int = Field(ge=0, le=10)
     investment: int = Field(ge=0, le=10)
+    # With commitment_samples > 1: every sample's commitment and their standard deviation.
+    samples: list[int] = Field(default_factory=list)
+    spread: float = 0.0
 
 
 class CommitmentEntry(BaseModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -60,9 +60,42 @@ class Beat(_Strict):
         return role
 
 
+APPROACHES = ("repair", "assert", "withdraw", "escalate", "deflect", "affirm")
+Approach = Literal["repair", "assert", "withdraw", "escalate", "deflect", "affirm"]
+
+
 class Option(_Strict):
-    label: Annotated[str, Field(min_length=1, max_length=120)]
+    label: Annotated[str, Field(min_length=1, max_length=200)]
     description: Text
+    # Set when the Scene Master framed the option (frame_options); None for self-written ones.
+    approach: Approach | None = None
+
+
+class FramedOption(_Strict):
+    text: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="one observable thing the partner could say or do"
+    )
+    approach: Approach
+
+
+class FramedOptions(_Strict):
+    """The Scene Master's 3–4 mutually exclusive options for the acting partner."""
+
+    options: Annotated[list[FramedOption], Field(min_length=3, max_length=4)]
+
+    @model_validator(mode="after")
+    def _spread(self) -> FramedOptions:
+        # Mutually exclusive and spread across approaches: no two share an approach or a text.
+        approaches = [o.approach for o in self.options]
+        if len(set(approaches)) != len(approaches):
+            raise ValueError("each option needs a different approach")
+        texts = [o.text.strip().lower() for o in self.options]
+        if len(set(texts)) != len(texts):
+            raise ValueError("options must be distinct")
+        return self
+
+    def as_options(self) -> list[Option]:
+        return [Option(label=o.text, description=o.text, approach=o.approach) for o in self.options]
 
 
 class Choices(_Strict):
@@ -120,18 +153,132 @@ class SceneSummary(_Strict):
 
 
 class CommitmentScore(_Strict):
-    """Rusbult's investment model: satisfaction, alternatives, investment → commitment."""
+    """Rusbult's investment model: satisfaction, alternatives, investment → commitment.
+    Reasoning comes first so a model thinks before it commits to numbers."""
 
+    reasoning: Text
     satisfaction: Score
     quality_of_alternatives: Score
     investment: Score
     commitment: Score
-    reasoning: Text
 
 
 class Transition(_Strict):
     bridge: Text
     time_passed: Annotated[str, Field(min_length=1, max_length=80)]
+
+
+# -- relationship state (RELATE-Sim's eight variables) ---------------------------------------------
+
+STATE_VALUES: dict[str, tuple[str, ...]] = {
+    "conflict": ("none", "brewing", "active", "unresolved", "repaired", "unknown"),
+    "repair_outcome": ("none", "attempted", "successful", "failed", "unknown"),
+    "clarity": ("unclear", "tacit", "explicit", "unknown"),
+    "constraints": ("none", "emerging", "accrued", "unknown"),
+    "alternatives": ("quiet", "salient", "hot", "unknown"),
+    "transition": ("none", "upcoming", "underway", "unknown"),
+    "network": ("supportive", "neutral", "opposed", "mixed", "unknown"),
+    "breakup_marker": ("none", "soft", "hard", "unknown"),
+}
+STATE_VARIABLES = tuple(STATE_VALUES)
+Evidence = Annotated[str, Field(min_length=1, max_length=400)]
+
+
+class ConflictState(_Strict):
+    value: Literal["none", "brewing", "active", "unresolved", "repaired", "unknown"]
+    evidence: Evidence
+
+
+class RepairState(_Strict):
+    value: Literal["none", "attempted", "successful", "failed", "unknown"]
+    evidence: Evidence
+
+
+class ClarityState(_Strict):
+    value: Literal["unclear", "tacit", "explicit", "unknown"]
+    evidence: Evidence
+
+
+class ConstraintsState(_Strict):
+    value: Literal["none", "emerging", "accrued", "unknown"]
+    evidence: Evidence
+
+
+class AlternativesState(_Strict):
+    value: Literal["quiet", "salient", "hot", "unknown"]
+    evidence: Evidence
+
+
+class TransitionState(_Strict):
+    value: Literal["none", "upcoming", "underway", "unknown"]
+    evidence: Evidence
+
+
+class NetworkState(_Strict):
+    value: Literal["supportive", "neutral", "opposed", "mixed", "unknown"]
+    evidence: Evidence
+
+
+class BreakupState(_Strict):
+    value: Literal["none", "soft", "hard", "unknown"]
+    evidence: Evidence
+
+
+class RelationshipState(_Strict):
+    """The couple's state after a scene: each variable a value and one line of evidence."""
+
+    conflict: ConflictState
+    repair_outcome: RepairState
+    clarity: ClarityState
+    constraints: ConstraintsState
+    alternatives: AlternativesState
+    transition: TransitionState
+    network: NetworkState
+    breakup_marker: BreakupState
+
+    @classmethod
+    def unknown(cls) -> RelationshipState:
+        """The declared fallback: nothing could be inferred."""
+        item = {"value": "unknown", "evidence": "(not inferred: fallback)"}
+        return cls.model_validate(dict.fromkeys(STATE_VARIABLES, item))
+
+    def values(self) -> dict[str, str]:
+        return {name: getattr(self, name).value for name in STATE_VARIABLES}
+
+    def as_event(self) -> dict[str, dict[str, str]]:
+        return {name: getattr(self, name).model_dump() for name in STATE_VARIABLES}
+
+
+class SceneChoice(_Strict):
+    """The Scene Master's pick among eligible turning points (policy "scene_master")."""
+
+    reason: Text
+    turning_point: str = Field(description="the id of one of the candidates")
+
+    @field_validator("turning_point")
+    @classmethod
+    def _offered(cls, value: str, info: ValidationInfo) -> str:
+        candidates: list[str] = (info.context or {}).get("candidates", [])
+        if candidates and value.strip() not in candidates:
+            raise ValueError(f"turning_point must be one of {candidates}")
+        return value.strip()
+
+
+class KeyScene(_Strict):
+    scene_index: int = Field(ge=0)
+    change: float = Field(description="change in the couple's mean commitment in that scene")
+    why: Text
+
+
+class AfterActionReport(_Strict):
+    """The couple-facing report at the end of a simulation."""
+
+    trajectory: Text
+    key_scenes: Annotated[list[KeyScene], Field(max_length=5)]
+    risk_markers: Annotated[list[Evidence], Field(max_length=8)]
+    strength_markers: Annotated[list[Evidence], Field(max_length=8)]
+    predicted_outcome: Literal["together", "separated"]
+    probability: Unit = Field(description="probability of predicted_outcome, 0–1")
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {
@@ -145,6 +292,10 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "summary": SceneSummary,
     "commitment": CommitmentScore,
     "transition": Transition,
+    "options": FramedOptions,
+    "state": RelationshipState,
+    "scene_choice": SceneChoice,
+    "after_action_report": AfterActionReport,
 }
 
 
@@ -154,6 +305,8 @@ def validation_context_for(purpose: str, context: dict[str, Any]) -> dict[str, A
         return {"actors": context["actors"]}
     if purpose == "action":
         return {"option_count": len(context["options"])}
+    if purpose == "scene_choice":
+        return {"candidates": [c["id"] for c in context["candidates"]]}
     if purpose == "memory_appraisal":
         return {"memory_count": len(context["memories"])}
     return None

@@ -16,35 +16,46 @@ from engine.llm.scope import CallScope, call_scope, current_scope
 from engine.sim.agent import RelationshipAgent
 from engine.sim.events import (
     ActionTaken,
+    AfterActionReported,
     AppraisalMade,
     CommitmentScored,
+    KeySceneRecord,
     MemoriesAppraised,
     Narration,
+    OptionsFramed,
     PerspectiveFormed,
     ReflectionMade,
     SceneEnded,
+    SceneSelected,
     SceneStarted,
     SceneSummarized,
     SceneTransition,
     SimulationCompleted,
     SimulationFailed,
     SimulationStarted,
+    StateInferred,
 )
 from engine.sim.records import AgentInfo, CommitmentEntry, PartnerCommitment
 from engine.sim.scene_master import SceneMaster
-from engine.sim.schemas import Emotions, SceneSetup, SceneSummary
+from engine.sim.schemas import Appraisal, Emotions, RelationshipState, SceneSetup, SceneSummary
+from engine.sim.selection import ending
 from engine.sim.turning_points import DEFAULT_SCENES
 
 MAX_SCENES = 50
 MAX_BEATS = 20
 
 
-def calls_on_critical_path(num_scenes: int, beats: int, identity_memories: bool = True) -> int:
+def calls_on_critical_path(
+    num_scenes: int, beats: int, identity_memories: bool = True, policy: str = "state"
+) -> int:
     """Dependent model calls in the longest chain of one simulation (for latency benchmarks):
     identity memories (both partners' appraisals and embeddings at once), then per scene
-    setup → perspectives → beats × (beat → appraise∥choices∥recall → act) →
-    summary → commitments∥reflections → transition (none after the last scene)."""
-    return int(identity_memories) + num_scenes * (5 + 3 * beats) - 1
+    [selection, a model call only for policy "scene_master"] → setup → perspectives →
+    beats × (beat∥recalls∥partner's appraisal of the last line → appraise∥options → act) →
+    summary∥state∥last partner appraisal → reflections → commitments → transition (none after
+    the last scene); then the after-action report (which replaces the last transition)."""
+    selection = num_scenes if policy == "scene_master" else 0
+    return int(identity_memories) + num_scenes * (6 + 3 * beats) - 1 + 1 + selection
 
 
 def check_range(name: str, value: int, low: int, high: int) -> int:
@@ -79,6 +90,7 @@ class Simulation:
         self.commitment_log: list[CommitmentEntry] = []
         self._identity_appraised = False
         self._transition_pending = False
+        self._announced: set[int] = set()  # scene indices whose scene_selected was emitted
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -110,6 +122,7 @@ class Simulation:
         scene, both partners scored)."""
         beats = check_range("num_interactions_per_scene", num_interactions_per_scene, 1, MAX_BEATS)
         sm = self.scene_master
+        sm.beats = beats
         plan = sm.ensure_plan(self.num_scenes, self.seed)
         with self._scoped():
             self._emit(
@@ -119,9 +132,10 @@ class Simulation:
                     model=sm.provider.model,
                     model_label=sm.provider.label,
                     seed=self.seed,
-                    num_scenes=len(plan),
+                    # The maximum when scenes are chosen as the story goes (no plan up front).
+                    num_scenes=sm.max_scenes if sm.dynamic else len(plan),
                     beats_per_scene=beats,
-                    plan=[tp.ref() for tp in plan],
+                    plan=[] if sm.dynamic else [tp.ref() for tp in plan],
                     start_scene=sm.scene_index,
                 )
             )
@@ -132,6 +146,7 @@ class Simulation:
                 while not sm.finished:
                     await self.run_scene_async(beats)
                     await self._transition()
+                report = await sm.after_action_report_result(self.commitment_log)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -144,8 +159,34 @@ class Simulation:
                     )
                 )
                 raise
-            self._emit(SimulationCompleted(sim_id=self.sim_id, commitment_log=self.commitment_log))
+            value = report.value
+            self._emit(
+                AfterActionReported(
+                    sim_id=self.sim_id,
+                    trajectory=value.trajectory,
+                    key_scenes=[KeySceneRecord(**k.model_dump()) for k in value.key_scenes],
+                    risk_markers=list(value.risk_markers),
+                    strength_markers=list(value.strength_markers),
+                    predicted_outcome=value.predicted_outcome,
+                    probability=value.probability,
+                    fallback=report.fallback,
+                )
+            )
+            self._emit(
+                SimulationCompleted(
+                    sim_id=self.sim_id,
+                    commitment_log=self.commitment_log,
+                    outcome=sm.final_outcome(),
+                    ended_early=sm.ended_early,
+                )
+            )
         return self.commitment_log
+
+    @property
+    def outcome(self) -> str | None:
+        """``together`` or ``separated`` once the simulation has ended, else None."""
+        sm = self.scene_master
+        return sm.final_outcome() if sm.finished else None
 
     def run_auto(self, num_interactions_per_scene: int = 3) -> list[CommitmentEntry]:
         return run_sync(
@@ -169,9 +210,30 @@ class Simulation:
                     )
                 )
 
+    async def _announce(self, index: int) -> None:
+        """Choose the scene at ``index`` (if not yet chosen) and log the choice and its reason."""
+        if index in self._announced:
+            return
+        self._announced.add(index)
+        selection = await self.scene_master.select_next_scene_async(index)
+        self._emit(
+            SceneSelected(
+                sim_id=self.sim_id,
+                scene_index=index,
+                turning_point=selection.turning_point.ref(),
+                policy=selection.policy,
+                reason=selection.reason,
+                candidates=selection.candidates,
+            )
+        )
+
     async def _transition(self) -> None:
         self._transition_pending = False
-        index = self.scene_master.scene_index
+        sm = self.scene_master
+        index = sm.scene_index
+        limit = sm.max_scenes if sm.dynamic else len(sm.ensure_plan())
+        if index + 1 < limit and not sm.ended_early:
+            await self._announce(index + 1)
         transition = await self.scene_master.next_scene_async()
         if transition is not None:
             self._emit(
@@ -188,9 +250,11 @@ class Simulation:
         commitment. Does not advance to the next scene (``run_auto_async`` does)."""
         check_range("num_interactions", num_interactions, 1, MAX_BEATS)
         sm = self.scene_master
+        sm.beats = sm.beats or num_interactions
         sm.ensure_plan(self.num_scenes, self.seed)
         a, b = self.agents
         with self._scoped():
+            await self._announce(sm.scene_index)
             setup = await sm.initialize_async()
             scene = sm.scene
             assert scene is not None
@@ -214,9 +278,12 @@ class Simulation:
                         sim_id=self.sim_id, scene_index=index, agent=agent.name, text=text
                     )
                 )
+            heard: Any = None  # the partner's appraisal of the last line, still running
             for beat in range(1, num_interactions + 1):
-                await self._beat(index, beat)
-            summary = await sm.summarize_async()
+                heard = await self._beat(index, beat, heard)
+            summary, state, _ = await asyncio.gather(
+                sm.summarize_async(), sm.infer_state_result(), self._heard(index, heard)
+            )
             self._emit(
                 SceneSummarized(
                     sim_id=self.sim_id,
@@ -225,28 +292,17 @@ class Simulation:
                     key_moments=list(summary.key_moments),
                 )
             )
-            score_a, score_b, reflect_a, reflect_b = await asyncio.gather(
-                sm.commitment_score_async(a),
-                sm.commitment_score_async(b),
-                a.reflect_async(summary.summary),
-                b.reflect_async(summary.summary),
+            self._emit(
+                StateInferred(
+                    sim_id=self.sim_id,
+                    scene_index=index,
+                    state=state.value.as_event(),
+                    fallback=state.fallback,
+                )
             )
-            commitments: dict[str, PartnerCommitment] = {}
-            for agent, score in ((a, score_a), (b, score_b)):
-                commitments[agent.name] = PartnerCommitment(
-                    agent=agent.name,
-                    role=agent.role or "A",
-                    score=score.commitment,
-                    reasoning=score.reasoning,
-                    satisfaction=score.satisfaction,
-                    alternatives=score.quality_of_alternatives,
-                    investment=score.investment,
-                )
-                self._emit(
-                    CommitmentScored(
-                        sim_id=self.sim_id, scene_index=index, commitment=commitments[agent.name]
-                    )
-                )
+            reflect_a, reflect_b = await asyncio.gather(
+                a.reflect_async(summary.summary), b.reflect_async(summary.summary)
+            )
             for agent, reflection in ((a, reflect_a), (b, reflect_b)):
                 self._emit(
                     ReflectionMade(
@@ -257,25 +313,66 @@ class Simulation:
                         feeling=reflection.feeling_towards_partner,
                     )
                 )
+            reflections = {a.name: reflect_a.reflection, b.name: reflect_b.reflection}
+            (score_a, samples_a, spread_a), (score_b, samples_b, spread_b) = await asyncio.gather(
+                sm.commitment_samples_async(a, reflections),
+                sm.commitment_samples_async(b, reflections),
+            )
+            commitments: dict[str, PartnerCommitment] = {}
+            for agent, score, samples, spread in (
+                (a, score_a, samples_a, spread_a),
+                (b, score_b, samples_b, spread_b),
+            ):
+                commitments[agent.name] = PartnerCommitment(
+                    agent=agent.name,
+                    role=agent.role or "A",
+                    score=score.commitment,
+                    reasoning=score.reasoning,
+                    satisfaction=score.satisfaction,
+                    alternatives=score.quality_of_alternatives,
+                    investment=score.investment,
+                    samples=samples if len(samples) > 1 else [],
+                    spread=spread,
+                )
+                self._emit(
+                    CommitmentScored(
+                        sim_id=self.sim_id, scene_index=index, commitment=commitments[agent.name]
+                    )
+                )
             entry = CommitmentEntry(
                 scene_index=index,
                 turning_point=scene.turning_point.ref(),
                 summary=summary.summary,
                 commitments=commitments,
             )
-            self._apply_scene_end(
-                entry, reflections={a.name: reflect_a.reflection, b.name: reflect_b.reflection}
-            )
+            self._apply_scene_end(entry, reflections=reflections)
             self._emit(SceneEnded(sim_id=self.sim_id, scene_index=index, entry=entry))
             return entry
 
     def run_scene(self, num_interactions: int = 3) -> CommitmentEntry:
         return run_sync(self.run_scene_async(num_interactions), "Simulation.run_scene_async")
 
-    async def _beat(self, index: int, beat: int) -> None:
+    async def _beat(self, index: int, beat: int, heard: Any) -> Any:
+        """One beat: narration → the actor appraises while the Scene Master frames options →
+        the actor acts. Returns the spoken-to partner's appraisal of the line (a coroutine the
+        next beat, or the scene's end, runs alongside its own first calls)."""
         sm = self.scene_master
-        outcome = await sm.progress_async()
+        a, b = self.agents
+        scene = sm.scene
+        assert scene is not None and scene.setup is not None
+        last = scene.transcript[-1] if scene.transcript else None
+        # Recall by what was last said (or the opening), for both partners: the actor is only
+        # known once the beat is narrated, and the partner needs memories to appraise the reply.
+        query = f"{last['actor']}: {last['line']}" if last else scene.setup.opening
+        outcome, recalled_a, recalled_b, _ = await asyncio.gather(
+            sm.progress_async(), a.recall_async(query), b.recall_async(query),
+            self._heard(index, heard),
+        )
         actor = outcome.actor
+        partner = b if actor is a else a
+        memories, partner_memories = (
+            (recalled_a, recalled_b) if actor is a else (recalled_b, recalled_a)
+        )
         self._emit(
             Narration(
                 sim_id=self.sim_id,
@@ -285,10 +382,18 @@ class Simulation:
                 next_actor=actor.name,
             )
         )
-        appraisal, options, memories = await asyncio.gather(
-            actor.appraise_result(outcome.narration),
-            actor.make_choices_async(outcome.narration),
-            actor.recall_async(outcome.narration),
+        appraisal, options = await asyncio.gather(
+            actor.appraise_result(outcome.narration, memories),
+            sm.frame_options_async(actor, outcome.narration, memories),
+        )
+        self._emit(
+            OptionsFramed(
+                sim_id=self.sim_id,
+                scene_index=index,
+                beat=beat,
+                agent=actor.name,
+                options=[{"text": o.label, "approach": o.approach or ""} for o in options],
+            )
         )
         self._emit(
             AppraisalMade(
@@ -315,11 +420,42 @@ class Simulation:
                 inner_thoughts=action.inner_thoughts,
                 line=action.line,
                 behaviour=action.behaviour,
+                approach=chosen.approach,
             )
         )
         self._apply_action(
-            index, actor, chosen.label, action.line, action.behaviour, appraisal.value.emotions
+            index,
+            actor,
+            chosen.label,
+            action.line,
+            action.behaviour,
+            appraisal.value.emotions,
+            chosen.approach,
         )
+        # What the partner saw and heard, never the actor's inner thoughts.
+        said = f"{actor.name} says to you: \u201c{action.line}\u201d ({action.behaviour})"
+        return (beat, actor.name, partner, partner.appraise_result(said, partner_memories))
+
+    async def _heard(self, index: int, heard: Any) -> None:
+        """Finish the spoken-to partner's appraisal and log it."""
+        if heard is None:
+            return
+        beat, actor_name, partner, pending = heard
+        result: Any = await pending
+        value: Appraisal = result.value
+        self._emit(
+            AppraisalMade(
+                sim_id=self.sim_id,
+                scene_index=index,
+                beat=beat,
+                agent=partner.name,
+                emotions=value.emotions.model_dump(),
+                inner_thoughts=value.inner_thoughts,
+                fallback=result.fallback,
+                responding_to=actor_name,
+            )
+        )
+        self.scene_master.record_emotions(partner, value.emotions)
 
     # -- state changes shared by live runs and restores ----------------------------------------
 
@@ -331,8 +467,9 @@ class Simulation:
         line: str,
         behaviour: str,
         emotions: Emotions,
+        approach: str | None = None,
     ) -> None:
-        self.scene_master.record_action(actor, option, line, behaviour)
+        self.scene_master.record_action(actor, option, line, behaviour, approach)
         partner = actor.partner
         assert partner is not None
         actor.remember(f"I said to {partner.name}: {line}", "action", index, emotions)
@@ -340,7 +477,13 @@ class Simulation:
 
     def _apply_scene_end(self, entry: CommitmentEntry, reflections: dict[str, str]) -> None:
         sm = self.scene_master
-        sm.close_scene({name: c.score for name, c in entry.commitments.items()})
+        scores = {name: c.score for name, c in entry.commitments.items()}
+        sm.close_scene(scores)
+        if sm.dynamic and sm.outcome is None:
+            # A scene can end the relationship (the rule is in engine.sim.selection).
+            ended = ending(sm.state, scores, entry.turning_point.category)
+            if ended is not None:
+                sm.end(ended, early=True)
         for agent in self.agents:
             agent.remember(entry.summary, "summary", entry.scene_index)
             agent.remember(reflections[agent.name], "reflection", entry.scene_index)
@@ -378,12 +521,23 @@ class Simulation:
                     goal_b=event.goals[b.name],
                     opening=event.opening,
                 )
+                if sm.dynamic and sm.plan is not None:
+                    # The scene actually played (the last attempt's choice) fills its slot.
+                    tp = sm.turning_point(event.turning_point.id)
+                    if len(sm.plan) == event.scene_index:
+                        sm.plan.append(tp)
+                    elif len(sm.plan) > event.scene_index:
+                        sm.plan[event.scene_index] = tp
+                self._announced.add(event.scene_index)
                 sm.restore_scene(event.scene_index, event.turning_point.id, event.scenario, setup)
             elif isinstance(event, AppraisalMade):
                 emotions = Emotions(**event.emotions)
                 by_name[event.agent].emotions = emotions
                 sm.record_emotions(by_name[event.agent], emotions)
-                pending_emotions[(event.scene_index, event.beat)] = emotions
+                if event.responding_to is None:
+                    pending_emotions[(event.scene_index, event.beat)] = emotions
+            elif isinstance(event, StateInferred):
+                sm.record_state(RelationshipState.model_validate(event.state))
             elif isinstance(event, ActionTaken):
                 actor = by_name[event.agent]
                 emotions = pending_emotions.get((event.scene_index, event.beat), Emotions.neutral())
@@ -394,6 +548,7 @@ class Simulation:
                     event.line,
                     event.behaviour,
                     emotions,
+                    event.approach,
                 )
             elif isinstance(event, SceneSummarized):
                 sm.restore_summary(

@@ -238,15 +238,30 @@ def _approach_of(label: str) -> str:
     return next((ap for lb, _, ap in OPTIONS if lb == label), "open")
 
 
+def _style_of(option: dict[str, Any]) -> str:
+    """The simulator's behaviour style for an option: from its approach tag when the Scene
+    Master framed it, else from its label."""
+    tag = option.get("approach")
+    return STYLE_OF_APPROACH[tag] if tag in STYLE_OF_APPROACH else _approach_of(option["label"])
+
+
 def _action(ctx: Context, rng: random.Random) -> dict[str, Any]:
     me = traits_of(ctx["self"])
     options = ctx["options"]
+    # Tension carries: a partner who was just attacked leans towards answering in kind.
+    attacked = _last_style(ctx) == "confront"
     scored = [
-        (_affinity(_approach_of(o["label"]), me) + rng.uniform(0, 0.35), i)
+        (
+            _affinity(_style_of(o), me)
+            + rng.uniform(0, 0.35)
+            + (0.25 * me.neuroticism if attacked and _style_of(o) in ("confront", "avoid") else 0)
+            + _drift(ctx, _style_of(o)),
+            i,
+        )
         for i, o in enumerate(options)
     ]
     _, index = max(scored)
-    approach = _approach_of(options[index]["label"])
+    approach = _style_of(options[index])
     line = rng.choice(LINES[approach]).format(partner=ctx["partner"], topic=_topic(ctx))
     return {
         "choice": index + 1,
@@ -258,6 +273,17 @@ def _action(ctx: Context, rng: random.Random) -> dict[str, Any]:
 
 def _appraisal(ctx: Context, rng: random.Random) -> dict[str, Any]:
     emotions = _emotions(ctx, rng)
+    # The last line heard colours the feeling: warmth lifts it, an attack or a retreat stings.
+    style = _last_style(ctx)
+    if style is not None and ctx.get("transcript") and ctx["transcript"][-1].get("actor") != ctx[
+        "self"
+    ].get("name"):
+        shift = {"warm": 0.2, "curious": 0.12, "open": 0.08, "playful": 0.04,
+                 "avoid": -0.12, "confront": -0.22}[style]
+        for e in ("joy", "acceptance"):
+            emotions[e] = round(min(1.0, max(0.0, emotions[e] + shift)), 2)
+        for e in ("anger", "sadness"):
+            emotions[e] = round(min(1.0, max(0.0, emotions[e] - shift)), 2)
     dominant = max(emotions, key=emotions.__getitem__)
     return {"emotions": emotions, "inner_thoughts": THOUGHTS[dominant]}
 
@@ -291,13 +317,10 @@ def _reflection(ctx: Context, rng: random.Random) -> dict[str, Any]:
 def _summary(ctx: Context, rng: random.Random) -> dict[str, Any]:
     a, b = _names(ctx)
     moments = [
-        f"{step['actor']} chose to {step['option'].lower()}: \u201c{step['line']}\u201d"
+        f"{step['actor']} chose to {_lower_first(step['option'])}: \u201c{step['line']}\u201d"
         for step in ctx.get("transcript", [])
     ] or [f"{a} and {b} said little."]
-    warm = sum(
-        _approach_of(s.get("option", "")) in ("open", "warm", "curious")
-        for s in ctx.get("transcript", [])
-    )
+    warm = sum(_turn_style(s) in ("open", "warm", "curious") for s in ctx.get("transcript", []))
     tone = "closer than they started" if warm * 2 >= len(moments) else "with things left unsaid"
     # The same choice twice reads as one sentence, not a stutter.
     choices = dict.fromkeys(m.split(":")[0] + "." for m in moments)
@@ -370,6 +393,200 @@ def _clamp(value: float) -> int:
     return int(max(0, min(10, round(value))))
 
 
+# The Scene Master's approach tags, mapped onto the simulator's behaviour styles.
+STYLE_OF_APPROACH = {
+    "repair": "curious",
+    "affirm": "warm",
+    "assert": "open",
+    "escalate": "confront",
+    "withdraw": "avoid",
+    "deflect": "playful",
+}
+STYLE_OF_BEHAVIOUR = {text: style for style, text in BEHAVIOUR.items()}
+HOSTILE = ("confront", "avoid")
+FRAMED = {
+    "repair": ["Apologise for {their} part in {topic} and ask what {partner} needs.",
+               "Acknowledge how {partner} feels about {topic} and offer to try again."],
+    "assert": ["Say plainly what {they_} need from {partner} about {topic}.",
+               "Name the boundary {they_} won't cross over {topic}."],
+    "withdraw": ["Go quiet and step away from the conversation about {topic}.",
+                 "Say {they_} need space and leave the room."],
+    "escalate": ["Blame {partner} for how {topic} went wrong.",
+                 "Bring up every past time {partner} let {them} down."],
+    "deflect": ["Make a joke to steer away from {topic}.",
+                "Change the subject to something easier."],
+    "affirm": ["Tell {partner} how much they matter, whatever happens with {topic}.",
+               "Thank {partner} for being honest about {topic}."],
+}
+
+
+def _turn_style(turn: dict[str, Any]) -> str | None:
+    tag = turn.get("approach")
+    if tag in STYLE_OF_APPROACH:
+        return STYLE_OF_APPROACH[tag]
+    behaviour = str(turn.get("behaviour", ""))
+    for text, style in STYLE_OF_BEHAVIOUR.items():
+        if behaviour.endswith(text + "."):
+            return style
+    option = turn.get("option")
+    return _approach_of(option) if option else None
+
+
+def _last_style(ctx: Context) -> str | None:
+    transcript = ctx.get("transcript") or []
+    return _turn_style(transcript[-1]) if transcript else None
+
+
+def _drift(ctx: Context, style: str) -> float:
+    """How the story so far tilts a choice: a strained couple reaches for conflict more."""
+    strain = strain_of((ctx.get("turning_point") or {}).get("id", ""))
+    return 0.2 * strain if style in HOSTILE else 0.0
+
+
+def _options(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    strain = strain_of(ctx["turning_point"]["id"])
+    approaches = list(FRAMED)
+    rng.shuffle(approaches)
+    # Strained scenes put a harsh option on the table; calm ones a warm one.
+    must = "escalate" if rng.random() < 0.3 + 0.6 * strain else "affirm"
+    picks = [must, *[a for a in approaches if a != must]][: rng.choice((3, 4))]
+    rng.shuffle(picks)
+    actor, (a, b) = ctx["actor"], _names(ctx)
+    partner = b if actor == a else a
+    words = {"partner": partner, "topic": _topic(ctx), "they_": "you", "them": "you",
+             "their": "your"}
+    return {
+        "options": [
+            {"text": rng.choice(FRAMED[ap]).format(**words), "approach": ap} for ap in picks
+        ]
+    }
+
+
+def _quote(turn: dict[str, Any]) -> str:
+    return f"{turn['actor']}: \u201c{str(turn['line'])[:160]}\u201d"
+
+
+def _state(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    transcript = ctx.get("transcript") or []
+    tp = ctx["turning_point"]
+    strain = strain_of(tp["id"])
+    fit = compatibility(traits_of(ctx["a"]), traits_of(ctx["b"]))
+    styles = [_turn_style(t) for t in transcript]
+    hostile = [t for t, st in zip(transcript, styles, strict=True) if st in HOSTILE]
+    warm = [t for t, st in zip(transcript, styles, strict=True) if st in ("warm", "curious")]
+    commitment = ctx.get("commitment_so_far")
+    low = commitment is not None and commitment < 5
+    index = int(ctx.get("scene_index", 0))
+    category = tp["category"]
+    previous = ctx.get("previous_state") or {}
+    none_seen = "not shown in this scene"
+
+    def ev(turns: list[dict[str, Any]]) -> str:
+        return _quote(turns[-1]) if turns else none_seen
+
+    if not hostile:
+        conflict = "none" if strain < 0.45 else "brewing"
+    elif len(warm) > len(hostile):
+        conflict = "repaired"
+    else:
+        conflict = "unresolved" if strain > 0.5 or len(hostile) > 1 else "active"
+    repairs = [t for t in transcript if t.get("approach") == "repair"] or warm
+    if not repairs:
+        repair = "none"
+    elif len(warm) >= len(hostile):
+        repair = "successful"
+    else:
+        repair = "failed" if hostile[-1] is transcript[-1] else "attempted"
+    clarity = (
+        "explicit"
+        if category in ("Deepening or Milestones",) or (warm and index >= 3)
+        else "unclear" if index < 2 else previous.get("clarity", "tacit")
+    )
+    constraints = "none" if index < 2 else "emerging" if index < 5 else "accrued"
+    alternatives = (
+        "hot" if category == "Challenges or Tests" and fit < 0.5 and rng.random() < 0.5
+        else "salient" if fit < 0.45 or (low and rng.random() < 0.4) else "quiet"
+    )
+    transition = (
+        "underway" if category == "Transitions or Endings"
+        else "upcoming" if rng.random() < 0.12 else "none"
+    )
+    network = rng.choice(
+        ("supportive", "neutral", "mixed") if fit >= 0.5 else ("neutral", "mixed", "opposed")
+    )
+    # Breakup talk follows sustained hostility in a couple whose commitment is already low.
+    pressure = len(hostile) - len(warm) + (2 if low else 0) + (1 if strain > 0.6 else 0)
+    if previous.get("breakup_marker") in ("soft", "hard"):
+        pressure += 1
+    breakup = "hard" if pressure >= 4 and fit < 0.55 else "soft" if pressure >= 2 else "none"
+    return {
+        "conflict": {"value": conflict, "evidence": ev(hostile or transcript)},
+        "repair_outcome": {"value": repair, "evidence": ev(repairs)},
+        "clarity": {"value": clarity, "evidence": ev(warm) if clarity == "explicit" else none_seen},
+        "constraints": {"value": constraints,
+                        "evidence": f"{index + 1} scenes into the relationship"},
+        "alternatives": {"value": alternatives, "evidence": ev(hostile) if hostile else none_seen},
+        "transition": {"value": transition, "evidence": tp["title"]},
+        "network": {"value": network, "evidence": none_seen},
+        "breakup_marker": {"value": breakup, "evidence": ev(hostile) if hostile else none_seen},
+    }
+
+
+def _scene_choice(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    candidates = ctx["candidates"]
+    state = ctx.get("state") or {}
+    # Mostly the heuristic's first candidate, sometimes a surprise.
+    pick = candidates[0] if rng.random() < 0.7 else rng.choice(candidates)
+    hint = ", ".join(f"{k} {v}" for k, v in list(state.items())[:3]) or "the story's start"
+    return {
+        "reason": f"Given {hint}, \u201c{pick['title']}\u201d ({pick['category']}) "
+        "is what this couple would plausibly face next.",
+        "turning_point": pick["id"],
+    }
+
+
+def _after_action_report(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    scenes = ctx.get("scenes") or []
+    a, b = _names(ctx)
+    means = [fmean(s["commitment"].values()) for s in scenes]
+    changes = [
+        (round(m - (means[i - 1] if i else m), 2), s)
+        for i, (m, s) in enumerate(zip(means, scenes, strict=True))
+    ]
+    key = sorted(changes, key=lambda c: abs(c[0]), reverse=True)[:3]
+    risks: list[str] = []
+    strengths: list[str] = []
+    for s in scenes:
+        st = s.get("state") or {}
+        title = s["title"]
+        if st.get("conflict") in ("active", "unresolved"):
+            risks.append(f"conflict left {st['conflict']} in {title}")
+        if st.get("alternatives") in ("salient", "hot"):
+            risks.append(f"alternatives {st['alternatives']} in {title}")
+        if st.get("breakup_marker") in ("soft", "hard"):
+            risks.append(f"{st['breakup_marker']} breakup talk in {title}")
+        if st.get("repair_outcome") == "successful":
+            strengths.append(f"repair made and acknowledged in {title}")
+        if st.get("clarity") == "explicit":
+            strengths.append(f"clarity gained in {title}")
+    outcome = ctx.get("outcome") or ("together" if means and means[-1] >= 4 else "separated")
+    first, last = (means[0], means[-1]) if means else (5.0, 5.0)
+    verb = "rose" if last > first + 0.5 else "fell" if last < first - 0.5 else "held steady"
+    return {
+        "trajectory": f"Over {len(scenes)} scenes the commitment of {a} and {b} {verb}, "
+        f"from {first:.1f} to {last:.1f} out of 10.",
+        "key_scenes": [
+            {"scene_index": s["scene_index"], "change": c,
+             "why": f"{s['title']}: {str(s['summary'])[:200]}"}
+            for c, s in key
+        ],
+        "risk_markers": risks[:8],
+        "strength_markers": strengths[:8],
+        "predicted_outcome": outcome,
+        "probability": round(min(0.95, 0.55 + abs(last - 5) / 12 + rng.uniform(0, 0.05)), 2),
+    }
+
+
 WRITERS: dict[str, Callable[[Context, random.Random], Any]] = {
     "scene_setup": _scene_setup,
     "perspective": _perspective,
@@ -384,6 +601,10 @@ WRITERS: dict[str, Callable[[Context, random.Random], Any]] = {
     "transition": _transition,
     "personas_baseline": lambda ctx, rng: _baseline(ctx, rng),
     "intake": write_intake,
+    "options": _options,
+    "state": _state,
+    "scene_choice": _scene_choice,
+    "after_action_report": _after_action_report,
 }
 
 
@@ -433,3 +654,7 @@ def write_reply(
     if json_schema is not None:
         return fill_schema(json_schema, rng)
     return "(simulated reply) " + rng.choice(OPENINGS)
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]

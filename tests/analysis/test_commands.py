@@ -56,7 +56,12 @@ def test_analyze_json_matches_the_export(runs: tuple[Path, Path],
               if t["group"] == " × ".join(pair) and t["scene_index"] == 0]
     assert got["n"] == 3 and abs(got["value" if "value" in got else "mean"] - expected) < 1e-9
     assert sum(h["count"] for h in out["histogram"]) == 9
-    assert out["outcomes"] is None and out["markers"] is None  # absent, not faked
+    # The method's events are in the run: every simulation has an outcome, and each scene's
+    # eight state variables are counted (the absent case is tested on a run without them).
+    assert sum(o["n"] for o in out["outcomes"]) == 9
+    assert {m["variable"] for m in out["markers"]} == {
+        "conflict", "repair_outcome", "clarity", "constraints", "alternatives", "transition",
+        "network", "breakup_marker"}
 
 
 def test_analyze_table_and_csv(runs: tuple[Path, Path],
@@ -159,11 +164,42 @@ def test_shipped_example_outcomes_are_marked_invented() -> None:
     assert len(read_outcomes(path)) == 91
 
 
-def add_method_events(run_dir: Path, tmp_path: Path) -> Path:
-    """A copy of the run with RELATE-Sim method events appended, raw, as CONTRACT12 names them
-    (outcome on a second simulation_completed line, as a resumed run could write)."""
-    copy = tmp_path / "with-method"
+METHOD_EVENTS = {"state_inferred", "after_action_report", "scene_selected", "options_framed"}
+
+
+def strip_method_events(run_dir: Path, tmp_path: Path) -> Path:
+    """A copy of the run as relsim wrote runs before the RELATE-Sim method: no state, report,
+    selection or options events and no outcome. The index goes too (byte ranges moved); the
+    reader then scans the whole log."""
+    copy = tmp_path / "before-method"
     shutil.copytree(run_dir, copy)
+    kept = []
+    for line in (copy / "events.jsonl").read_bytes().splitlines():
+        obj = json.loads(line)
+        if obj["type"] in METHOD_EVENTS:
+            continue
+        obj.pop("outcome", None)
+        obj.pop("ended_early", None)
+        kept.append(json.dumps(obj, separators=(",", ":")) + "\n")
+    (copy / "events.jsonl").write_text("".join(kept))
+    (copy / "index.tsv").unlink(missing_ok=True)
+    return copy
+
+
+def test_runs_without_method_events_have_no_outcome_or_marker_columns(
+        runs: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = strip_method_events(runs[0], tmp_path)
+    assert main(["analyze", str(run), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["simulations"] == 9
+    assert out["outcomes"] is None and out["markers"] is None  # absent, not faked
+
+
+def add_method_events(run_dir: Path, tmp_path: Path) -> Path:
+    """A copy of the run (stripped of its own method events) with RELATE-Sim method events
+    appended, raw, as CONTRACT12 names them (outcome on a second simulation_completed line, as
+    a resumed run could write)."""
+    copy = strip_method_events(run_dir, tmp_path / "stripped")
     sims = json.loads((copy / "manifest.json").read_text())["sims"]
     lines = []
     for n, sid in enumerate(sims):

@@ -35,7 +35,9 @@ def test_all_and_glob() -> None:
     assert len(BatchSpec().expand()) == n * (n - 1) // 2
     assert len(BatchSpec(personas="personas/*.toml").expand()) == n * (n - 1) // 2
     two = BatchSpec(scenes=3, beats=2, personas=["aiko-tanaka", "jun-park"])
-    assert two.estimated_calls() == 3 * 16 + 2 + 2
+    # per scene: setup, 2 perspectives, 2 beats × 5, summary, state, 2 reflections, 2 commitments;
+    # 2 transitions, the after-action report, 2 identity appraisals
+    assert two.estimated_calls() == 3 * 19 + 2 + 1 + 2
 
 
 @pytest.mark.parametrize(

@@ -88,13 +88,15 @@ async def test_failed_appraisal_returns_marked_fallback_and_simulation_continues
     events: list = []
     log = await make_sim(_BrokenAppraisals(), events=events, scenes=2).run_auto_async(2)
     assert len(log) == 2
+    # 2 scenes × 2 beats × both partners (the actor before acting, the partner after).
     appraisals = [e for e in events if isinstance(e, AppraisalMade)]
-    assert len(appraisals) == 4 and all(a.fallback for a in appraisals)
+    assert len(appraisals) == 8 and all(a.fallback for a in appraisals)
+    assert sum(a.responding_to is not None for a in appraisals) == 4
     assert all(v == 0.0 for a in appraisals for v in a.emotions.values())
     failed = [e for e in events if isinstance(e, CallFailed)]
-    assert len(failed) == 4 and all(f.fallback and f.purpose == "appraisal" for f in failed)
+    assert len(failed) == 8 and all(f.fallback and f.purpose == "appraisal" for f in failed)
     retries = [e for e in events if isinstance(e, RetryWarning)]
-    assert len(retries) == 12
+    assert len(retries) == 24
     assert [r.will_retry for r in retries[:3]] == [True, True, False]
 
 
