@@ -114,6 +114,14 @@ class EndpointSettings:
     # it takes no part in comparing or showing settings.
     httpx_client: httpx.AsyncClient | None = field(default=None, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        if self.http_client not in HTTP_CLIENTS:
+            raise ConfigError(
+                f"http_client must be one of {', '.join(HTTP_CLIENTS)}, got {self.http_client!r}"
+            )
+        if self.httpx_client is not None and self.http_client != "httpx":
+            raise ConfigError("an httpx.AsyncClient needs http_client='httpx'")
+
     @property
     def model_string(self) -> str:
         return f"{self.provider}/{self.model}"

@@ -46,6 +46,11 @@ def test_an_unknown_client_is_one_config_error_naming_the_valid_ones() -> None:
         _settings(http_client="requests", env={})
     with pytest.raises(TypeError, match=r"or an httpx\.AsyncClient"):
         _settings(http_client=object(), env={})
+    # Settings built directly are held to the same names.
+    with pytest.raises(ConfigError, match="http_client must be one of pyreqwest, httpx"):
+        EndpointSettings("openai-compatible", "sim", (URL,), http_client="curl")  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="needs http_client='httpx'"):
+        EndpointSettings("openai-compatible", "sim", (URL,), httpx_client=httpx.AsyncClient())
 
 
 def test_the_environment_is_checked_when_the_model_is(monkeypatch: pytest.MonkeyPatch) -> None:
