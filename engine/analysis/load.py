@@ -281,7 +281,8 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
         row: dict[str, Any] = {
             **base, "status": status, "persona_a": id_a, "persona_b": id_b,
             "name_a": info["name_a"], "name_b": info["name_b"],
-            "attachment_a": att_a, "attachment_b": att_b, "plan": dynamic_plan or plans.get(sid, ""),
+            "attachment_a": att_a, "attachment_b": att_b,
+            "plan": dynamic_plan or plans.get(sid, ""),
             "scenes_done": len(scenes),
             "final_a": finals.get(info["name_a"]), "final_b": finals.get(info["name_b"]),
         }

@@ -17,11 +17,11 @@ from typing import Any, NoReturn
 from engine.errors import EndpointFatalError
 from engine.llm.admission import AdaptiveLimiter, BreakerState, CircuitBreaker, RateBucket
 from engine.llm.events import CallParked, EndpointStatus
+from engine.llm.http import open_http_client
 from engine.llm.scope import current_scope
 from engine.llm.settings import EndpointSettings
 from engine.llm.transport import (
     ErrorClass,
-    HttpClient,
     HttpReply,
     TransportError,
     classify,
@@ -58,7 +58,7 @@ class Replica:
         self.rpm = RateBucket(limits.rpm) if limits.rpm else None
         self.rpm_configured = limits.rpm
         self.tpm = RateBucket(limits.tpm) if limits.tpm else None
-        self.http = HttpClient(limits.max, settings.retry.timeout_s)
+        self.http = open_http_client(settings)
         self.usage = EndpointUsage()
 
     @property

@@ -12,13 +12,17 @@ import os
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from engine.errors import ConfigError
 
+if TYPE_CHECKING:
+    import httpx
+
 StructuredMode = Literal["json_schema", "json_object", "prompt"]
 CacheMode = Literal["off", "read-write", "replay-only"]
+HttpClientName = Literal["pyreqwest", "httpx"]
 
 PROVIDERS = ("openai", "ollama", "vllm", "llamacpp", "openai-compatible")
 DEFAULT_BASE_URLS: dict[str, str] = {
@@ -31,6 +35,8 @@ DEFAULT_BASE_URLS: dict[str, str] = {
 DEFAULT_STRUCTURED: dict[str, StructuredMode] = {"ollama": "json_object"}
 STRUCTURED_MODES: tuple[StructuredMode, ...] = ("json_schema", "json_object", "prompt")
 CACHE_MODES: tuple[CacheMode, ...] = ("off", "read-write", "replay-only")
+# The HTTP client libraries (engine/llm/http); pyreqwest, the first, is the default.
+HTTP_CLIENTS: tuple[HttpClientName, ...] = ("pyreqwest", "httpx")
 
 
 class Secret:
@@ -106,6 +112,18 @@ class EndpointSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     cache_mode: CacheMode = "off"
     cache_dir: str | None = None
+    http_client: HttpClientName = "pyreqwest"
+    # A user's own client (proxies, custom TLS) when http_client is "httpx": a live object, so
+    # it takes no part in comparing or showing settings.
+    httpx_client: httpx.AsyncClient | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.http_client not in HTTP_CLIENTS:
+            raise ConfigError(
+                f"http_client must be one of {', '.join(HTTP_CLIENTS)}, got {self.http_client!r}"
+            )
+        if self.httpx_client is not None and self.http_client != "httpx":
+            raise ConfigError("an httpx.AsyncClient needs http_client='httpx'")
 
     @property
     def model_string(self) -> str:
@@ -178,9 +196,13 @@ def parse_model(
     retry: RetryPolicy | None = None,
     cache_mode: str | None = None,
     cache_dir: str | None = None,
+    http_client: str | httpx.AsyncClient | None = None,
     env: Mapping[str, str] | None = None,
 ) -> EndpointSettings:
-    """Settings for a ``provider/model`` string; arguments win over the environment."""
+    """Settings for a ``provider/model`` string; arguments win over the environment.
+
+    ``http_client`` names the HTTP library (``pyreqwest``, the default, or ``httpx``; else
+    ``RELSIM_HTTP_CLIENT``) or is an ``httpx.AsyncClient`` of one's own to send through."""
     env = os.environ if env is None else env
     provider, sep, model = spec.strip().partition("/")
     if not sep or not model:
@@ -216,6 +238,7 @@ def parse_model(
             max_in_flight=int(start) if start else 16, max=max(256, int(start or 0)),
             rpm=rpm, tpm=tpm,
         )
+    http_name, own_client = _http_client(http_client, env)
     return EndpointSettings(
         provider=provider,
         model=model,
@@ -226,4 +249,29 @@ def parse_model(
         retry=retry or RetryPolicy(),
         cache_mode=cmode,  # type: ignore[arg-type]
         cache_dir=cache_dir or env.get("RELSIM_CACHE_DIR"),
+        http_client=http_name,
+        httpx_client=own_client,
     )
+
+
+def _http_client(
+    choice: str | httpx.AsyncClient | None, env: Mapping[str, str]
+) -> tuple[HttpClientName, httpx.AsyncClient | None]:
+    """The HTTP library and any client of the user's own, from the argument or
+    RELSIM_HTTP_CLIENT."""
+    if choice is None or isinstance(choice, str):
+        name = choice or env.get("RELSIM_HTTP_CLIENT") or HTTP_CLIENTS[0]
+        if name not in HTTP_CLIENTS:
+            source = "http_client" if choice else "RELSIM_HTTP_CLIENT"
+            raise ConfigError(
+                f"{source} must be one of {', '.join(HTTP_CLIENTS)}, got {name!r}"
+            )
+        return name, None  # type: ignore[return-value]  # checked against HTTP_CLIENTS
+    import httpx  # only when a client object is passed: it can only be an httpx one
+
+    if not isinstance(choice, httpx.AsyncClient):
+        raise TypeError(
+            f"http_client must be a name ({', '.join(HTTP_CLIENTS)}) or an httpx.AsyncClient, "
+            f"got {type(choice).__name__}"
+        )
+    return "httpx", choice

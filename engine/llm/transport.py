@@ -5,11 +5,8 @@ connection resets) and ``fatal`` (401, 403, unknown model, 400 schema rejected, 
 Rate-limit and transient errors are retried here — they are not attempts of the caller's
 parse/validate loop — and each retry is reported as a ``RetryWarning`` event.
 
-The client is pyreqwest (Rust's reqwest and hyper behind an asyncio API), one per replica.
-Measured here with the client pinned to one core and ``relsim serve`` on the other, 4,000
-concurrent POSTs on kept-alive connections, client CPU per request: httpx 4 ms, httpx over
-aiohttp 0.47 ms, aiohttp 0.24 ms, pyreqwest 0.065 ms. A thousand simulations in lockstep send
-such bursts every step, and the client's CPU per request is what the last of them waits on.
+The HTTP exchange itself goes through ``engine.llm.http.HttpClient`` (pyreqwest by default,
+httpx as an alternative), one per replica, which maps its library's failures into these classes.
 """
 
 from __future__ import annotations
@@ -21,13 +18,9 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 import orjson
-from pyreqwest import exceptions as pyreqwest_errors
-from pyreqwest.client import Client, ClientBuilder
-from pyreqwest.request import RequestBuilder
 
 from engine.errors import EndpointError
 from engine.llm.events import RetryWarning
@@ -65,10 +58,16 @@ class TransportError(Exception):
         self.unreachable = unreachable
 
 
+class Headers(Protocol):
+    """A reply's headers as each HTTP library gives them: looked up case-insensitively."""
+
+    def get(self, key: str, /) -> str | None: ...
+
+
 @dataclass(slots=True)
 class HttpReply:
     status: int
-    headers: Any  # a case-insensitive multidict
+    headers: Headers
     body: bytes
 
     def json(self) -> Any:
@@ -202,69 +201,3 @@ async def with_retries(
                 retries += 1
             if wait > 0:
                 await asyncio.sleep(wait)
-
-
-# Leading causes in pyreqwest's chain that mean no connection was ever made (refused, no such
-# host), as opposed to a connection that failed later (reset, closed mid-reply).
-_NEVER_CONNECTED = ("client error (Connect)", "tcp connect error", "dns error")
-
-
-class HttpClient:
-    """The HTTP client of one replica: a pyreqwest (Rust reqwest/hyper) client with a pool of
-    keep-alive connections, built on first use. Unlike an asyncio-native client it is not tied
-    to one event loop, so the sync wrappers' ``asyncio.run`` per call can share it."""
-
-    def __init__(self, connections: int, timeout_s: float) -> None:
-        self.connections = connections
-        self.timeout_s = timeout_s
-        self._client: Client | None = None
-
-    def _get(self) -> Client:
-        client = self._client
-        if client is None:
-            client = self._client = (
-                ClientBuilder()
-                .max_connections(self.connections)
-                .pool_max_idle_per_host(self.connections)
-                .timeout(timedelta(seconds=self.timeout_s))
-                .user_agent("relsim")
-                .build()
-            )
-        return client
-
-    async def post_json(self, url: str, body: bytes, headers: dict[str, str]) -> HttpReply:
-        """POST ``body``; network failures become transient TransportErrors."""
-        return await self._exchange(self._get().post(url).headers(headers).body_bytes(body))
-
-    async def get(self, url: str, headers: dict[str, str]) -> HttpReply:
-        return await self._exchange(self._get().get(url).headers(headers))
-
-    async def _exchange(self, builder: RequestBuilder) -> HttpReply:
-        try:
-            response = await builder.build().send()
-            data = bytes(await response.bytes())
-        except pyreqwest_errors.RequestTimeoutError:
-            raise TransportError("transient", "the request timed out") from None
-        except pyreqwest_errors.ConnectError as exc:
-            causes = [c["message"] for c in (exc.details or {}).get("causes") or ()]
-            if any(c in _NEVER_CONNECTED for c in causes):
-                reason = f"cannot connect ({_safe_cause(causes)})"
-                raise TransportError("transient", reason, unreachable=True) from None
-            raise TransportError("transient", "connection error: connection reset") from None
-        except pyreqwest_errors.RequestError as exc:
-            # Reset, server disconnected, truncated or undecodable body: all transient.
-            raise TransportError("transient", f"connection error: {type(exc).__name__}") from None
-        return HttpReply(response.status, response.headers, data)
-
-    async def aclose(self) -> None:
-        client, self._client = self._client, None
-        if client is not None:
-            await client.close()
-
-
-def _safe_cause(causes: list[str]) -> str:
-    """The innermost cause ("Connection refused (os error 111)"); never one naming the URL."""
-    for cause in reversed(causes):
-        if "://" not in cause:
-            return cause.split(" (os error")[0]
-    return "connection failed"

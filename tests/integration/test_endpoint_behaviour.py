@@ -1,4 +1,8 @@
-"""Transport and admission over real loopback HTTP: retry-after, fatal errors, pacing, breaker."""
+"""Transport and admission over real loopback HTTP: retry-after, fatal errors, pacing, breaker.
+
+Each test runs once per HTTP client library (the ``http_client`` fixture), except the slow
+pacing test: pacing is admission's work, and both clients' headers are read by the retry-after
+test."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from engine.errors import EndpointFatalError
 from engine.events import EventBase
 from engine.llm.caller import call_structured
 from engine.llm.scope import CallScope, call_scope
-from engine.llm.settings import Limits, RetryPolicy
+from engine.llm.settings import HttpClientName, Limits, RetryPolicy
 from engine.sim.schemas import CommitmentScore
 from tests.integration.helpers import provider_for, retry_counts, run_batch
 from tests.servers import SimServerProcess, free_port
@@ -32,10 +36,10 @@ async def _calls(provider, n: int, events: list[EventBase], prefix: str = "c") -
             )
 
 
-async def test_retry_after_is_obeyed(sim_server) -> None:
+async def test_retry_after_is_obeyed(sim_server, http_client: HttpClientName) -> None:
     hint = 0.15
     server = sim_server(["--rate-limit", "0.4", "--retry-after", str(hint), "--fault-seed", "3"])
-    provider = provider_for(server.base_url)
+    provider = provider_for(server.base_url, http_client=http_client)
     events: list[EventBase] = []
     sent: list[float] = []
 
@@ -61,13 +65,15 @@ async def test_retry_after_is_obeyed(sim_server) -> None:
     assert elapsed >= limited * hint
 
 
-async def test_401_stops_the_batch_after_one_request(sim_server, caplog) -> None:
+async def test_401_stops_the_batch_after_one_request(
+    sim_server, caplog, http_client: HttpClientName
+) -> None:
     caplog.set_level(logging.DEBUG)
     server = sim_server(
         ["--require-key-env", "RELSIM_TEST_SERVER_KEY"],
         env={"RELSIM_TEST_SERVER_KEY": "the-right-key"},
     )
-    provider = provider_for(server.base_url, api_key=SECRET)
+    provider = provider_for(server.base_url, api_key=SECRET, http_client=http_client)
     events, results = await run_batch(provider, [1, 2, 3, 4, 5, 6])
     await provider.aclose()
     stats = server.stats()
@@ -89,10 +95,13 @@ async def test_401_stops_the_batch_after_one_request(sim_server, caplog) -> None
     assert "***" in repr(provider.settings)
 
 
-async def test_a_new_endpoint_is_probed_with_models_not_a_slow_completion(sim_server) -> None:
+async def test_a_new_endpoint_is_probed_with_models_not_a_slow_completion(
+    sim_server, http_client: HttpClientName
+) -> None:
     latency = 0.5
     server = sim_server(["--latency", str(latency)])
-    provider = provider_for(server.base_url, retry=RetryPolicy(timeout_s=10 * latency))
+    provider = provider_for(server.base_url, retry=RetryPolicy(timeout_s=10 * latency),
+                            http_client=http_client)
     start = time.monotonic()
     await asyncio.gather(*(_calls(provider, 1, [], prefix=f"p{i}") for i in range(8)))
     elapsed = time.monotonic() - start
@@ -104,9 +113,9 @@ async def test_a_new_endpoint_is_probed_with_models_not_a_slow_completion(sim_se
     assert provider.pool.replicas[0].usage.requests == 9
 
 
-async def test_unknown_model_is_fatal(sim_server) -> None:
+async def test_unknown_model_is_fatal(sim_server, http_client: HttpClientName) -> None:
     server = sim_server(["--model", "served-model"])
-    provider = provider_for(server.base_url)
+    provider = provider_for(server.base_url, http_client=http_client)
     with pytest.raises(EndpointFatalError, match="does not serve model 'sim'"):
         await _calls(provider, 1, [])
     await provider.aclose()
@@ -146,9 +155,11 @@ async def test_rpm_limit_settles_without_a_retry_storm(sim_server) -> None:
     assert any("pacing at" in (e.reason or "") for e in statuses)
 
 
-async def test_unreachable_endpoint_fails_at_once_with_one_clear_error() -> None:
+async def test_unreachable_endpoint_fails_at_once_with_one_clear_error(
+    http_client: HttpClientName,
+) -> None:
     port = free_port()  # nothing listens here: connection refused
-    provider = provider_for(f"http://127.0.0.1:{port}/v1")
+    provider = provider_for(f"http://127.0.0.1:{port}/v1", http_client=http_client)
     try:
         with pytest.raises(EndpointFatalError, match=f"cannot reach http://127.0.0.1:{port}/v1"):
             await asyncio.wait_for(
@@ -164,11 +175,14 @@ async def test_unreachable_endpoint_fails_at_once_with_one_clear_error() -> None
         await provider.aclose()
 
 
-async def test_breaker_parks_calls_until_the_endpoint_is_back() -> None:
+async def test_breaker_parks_calls_until_the_endpoint_is_back(
+    http_client: HttpClientName,
+) -> None:
     port = free_port()
     provider = provider_for(
         f"http://127.0.0.1:{port}/v1",
         retry=RetryPolicy(max_retries=6, base_s=0.002, cap_s=0.01, timeout_s=2.0),
+        http_client=http_client,
     )
     # The endpoint answers once (so it is known to exist), then goes down.
     first = SimServerProcess(port=port)
@@ -219,9 +233,9 @@ async def test_breaker_parks_calls_until_the_endpoint_is_back() -> None:
     assert not [e for e in events if e.type == "retry_warning" and not e.will_retry]  # type: ignore[attr-defined]
 
 
-async def test_replicas_share_the_load(sim_server) -> None:
+async def test_replicas_share_the_load(sim_server, http_client: HttpClientName) -> None:
     one, two = sim_server(), sim_server()
-    provider = provider_for(f"{one.base_url},{two.base_url}")
+    provider = provider_for(f"{one.base_url},{two.base_url}", http_client=http_client)
     events: list[EventBase] = []
     await asyncio.gather(*(_calls(provider, 10, events, prefix=f"w{w}") for w in range(8)))
     await provider.aclose()

@@ -2,6 +2,7 @@
 
 The server counts what it injected; the client's RetryWarning events must match it one for one:
 transport retries (rate_limit/transient) for HTTP faults, caller re-asks for content faults.
+The HTTP faults run once per HTTP client library; content faults do not depend on it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import StructuredOutputError
+from engine.llm.settings import HTTP_CLIENTS, HttpClientName
 from tests.integration.helpers import TRANSPORT_CLASSES, provider_for, retry_counts, run_batch
 
 SEEDS = [1, 2, 3]
@@ -27,10 +29,19 @@ MATRIX = {
 }
 
 
-@pytest.mark.parametrize("fault", list(MATRIX))
-async def test_fault_matrix(sim_server, fault: str) -> None:
+# The faults the HTTP client meets itself (status codes, hangs, resets), alone and mixed.
+HTTP_FAULTS = ("rate_limit", "server_error", "hang", "reset", "mixed")
+CASES = [
+    pytest.param(fault, library, id=f"{fault}-{library}")
+    for fault in MATRIX
+    for library in (HTTP_CLIENTS if fault in HTTP_FAULTS else HTTP_CLIENTS[:1])
+]
+
+
+@pytest.mark.parametrize(("fault", "http_client"), CASES)
+async def test_fault_matrix(sim_server, fault: str, http_client: HttpClientName) -> None:
     server = sim_server([*MATRIX[fault], "--fault-seed", "7"])
-    provider = provider_for(server.base_url)
+    provider = provider_for(server.base_url, http_client=http_client)
     try:
         events, results = await run_batch(provider, SEEDS)
     finally:
