@@ -60,8 +60,8 @@ def _import(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from engine.batch.console import stdout_console
     from engine.errors import ConfigError
+    from engine.present.console import stdout_console
     from engine.sim.scenario_import import normalise_category
     from engine.sim.turning_points import library
     from engine.textsafe import printable

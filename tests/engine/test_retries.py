@@ -24,7 +24,10 @@ async def test_recoverable_faults_succeed_with_one_retry_event_per_fault() -> No
             faults=SimFaults(malformed=0.03, invalid=0.015, truncated=0.015, noise=0.2)
         )
         events: list = []
-        log = await make_sim(provider, seed=seed, events=events, scenes=6).run_auto_async(3)
+        try:
+            log = await make_sim(provider, seed=seed, events=events, scenes=6).run_auto_async(3)
+        except StructuredOutputError:
+            continue  # three faults in a row on a critical call: another test covers that
         if min(provider.stats[k] for k in ("malformed", "invalid", "truncated")) > 0:
             break
     else:

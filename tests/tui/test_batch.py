@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from textual.widgets import Log
@@ -64,7 +65,8 @@ async def test_drill_in_and_back(tmp_path: Path) -> None:
         assert "commitment" in text and "/10" in text  # per-partner commitment
         assert " feels " in text  # emotion appraisal
         names = state.rows["s0002"].agents
-        assert any(f"{n}: “" in text for n in names)  # an action line
+        # an action line, tagged with the approach of the option chosen
+        assert any(re.search(rf"{re.escape(n)} \[\w+\]: “", text) for n in names)
         side = screen_text(app)
         assert "calls & usage" in side and "scene" in side  # stats and the plot
         await pilot.press("escape")
