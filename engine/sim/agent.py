@@ -98,8 +98,8 @@ class RelationshipAgent:
 
     # -- context -------------------------------------------------------------------------------
 
-    def profile(self) -> dict[str, Any]:
-        return self.persona.profile()
+    def profile(self, *, inner: bool = True) -> dict[str, Any]:
+        return self.persona.profile(inner=inner)
 
     def _context(
         self,
@@ -116,7 +116,7 @@ class RelationshipAgent:
             "partner": partner.name if partner else "your partner",
         }
         if partner is not None:
-            context["partner_profile"] = partner.profile()
+            context["partner_profile"] = partner.profile(inner=False)
         if self.scene is not None:
             tp = self.scene.turning_point
             context["turning_point"] = {

@@ -83,9 +83,13 @@ class Persona(BaseModel):
     def _rules(cls, value: list[str]) -> list[str]:
         return check_rules(value)
 
-    def profile(self) -> dict[str, Any]:
-        """What prompts tell a model about this persona (no empty fields)."""
-        data = self.model_dump(exclude={"id", "memories"}, exclude_none=True)
+    def profile(self, *, inner: bool = True) -> dict[str, Any]:
+        """What prompts tell a model about this persona (no empty fields). ``inner=False``
+        leaves out the intake's synopsis and if→then rules: the persona's own prompts carry
+        them, while the partner and the Scene Master see the outward profile (shorter prompts,
+        and a partner's private rules stay private)."""
+        hidden = {"id", "memories"} if inner else {"id", "memories", "synopsis", "if_then_rules"}
+        data = self.model_dump(exclude=hidden, exclude_none=True)
         if not data.get("values"):
             data.pop("values", None)
         return data

@@ -168,7 +168,7 @@ class SceneMaster:
 
     def _pair_context(self) -> dict[str, Any]:
         a, b = self.agents
-        return {"a": a.profile(), "b": b.profile()}
+        return {"a": a.profile(inner=False), "b": b.profile(inner=False)}
 
     def _names(self) -> dict[str, str]:
         return {"a": self.agents[0].name, "b": self.agents[1].name}
@@ -542,7 +542,7 @@ class SceneMaster:
         context = {
             "self": agent.profile(),
             "partner": partner.name,
-            "partner_profile": partner.profile(),
+            "partner_profile": partner.profile(inner=False),
             "turning_point": self._tp_context(),
             "scene_index": scene.index,
             "previous_scores": self.scores[agent.name],

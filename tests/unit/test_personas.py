@@ -143,3 +143,17 @@ def test_synopsis_and_rules_validate(tmp_path: Path) -> None:
         with pytest.raises(PersonaError) as err:
             load_persona(_persona_file(tmp_path, **fields))
         assert "p.toml" in str(err.value) and needle in str(err.value), (fields, err.value)
+
+
+def test_a_partner_sees_the_outward_profile_not_the_private_intake() -> None:
+    from engine import RelationshipAgent, SceneMaster
+
+    aiko = RelationshipAgent.from_persona("aiko-tanaka")
+    kwame = RelationshipAgent.from_persona("kwame-asante")
+    sm = SceneMaster(aiko, kwame)
+    own = aiko._context()
+    assert own["self"]["synopsis"] and own["self"]["if_then_rules"]  # her own prompts
+    assert "synopsis" not in own["partner_profile"]
+    assert "if_then_rules" not in own["partner_profile"]
+    assert own["partner_profile"]["attachment_style"] == "secure"  # the outward facts stay
+    assert all("synopsis" not in p for p in sm._pair_context().values())
