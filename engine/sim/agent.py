@@ -148,15 +148,17 @@ class RelationshipAgent:
     async def recall_async(self, situation: str, k: int = RECALL_K) -> list[MemoryItem]:
         """Memories relevant to ``situation``; embeds it with any memories not yet embedded,
         in one embedding call."""
-        # Read the mood before awaiting: an appraisal running alongside may replace it, and the
-        # query must not depend on which reply lands first.
+        # Read the mood and the memories before awaiting: an appraisal or another recall
+        # running alongside may change them, and the answer must not depend on which reply
+        # lands first (a replayed run must ask exactly what the recorded run asked).
         mood = self.emotions.vector()
+        candidates = list(self.memory.items)
         # The current scene is in the prompt as its transcript: recall reaches further back.
         current = self.scene.index if self.scene is not None else None
-        pending = self.memory.unembedded()
+        pending = [m for m in candidates if m.embedding is None]
         vectors = await self.provider.embed([situation, *(m.text for m in pending)])
         attach_embeddings(pending, vectors[1:])
-        return self.memory.retrieve(vectors[0], mood, k, exclude_scene=current)
+        return self.memory.retrieve(vectors[0], mood, k, exclude_scene=current, among=candidates)
 
     def remember(
         self, text: str, kind: str, scene_index: int | None, emotions: Emotions | None = None

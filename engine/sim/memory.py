@@ -57,11 +57,13 @@ class MemoryStore:
         query_emotions: Sequence[float] | None = None,
         k: int = 4,
         exclude_scene: int | None = None,
+        among: Sequence[MemoryItem] | None = None,
     ) -> list[MemoryItem]:
         """The ``k`` memories most relevant to a moment: what it is about and how it feels
-        (leaving out scene ``exclude_scene``, whose transcript the prompt already has)."""
+        (leaving out scene ``exclude_scene``, whose transcript the prompt already has), from
+        ``among`` (default: every memory)."""
         scored: list[tuple[float, int, MemoryItem]] = []
-        for index, item in enumerate(self.items):
+        for index, item in enumerate(self.items if among is None else among):
             if item.embedding is None:
                 continue
             if exclude_scene is not None and item.scene_index == exclude_scene:
