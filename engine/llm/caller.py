@@ -3,8 +3,9 @@
 Builds the request, sends it through the provider, parses tolerantly, validates against the
 pydantic schema and re-asks with the compact validation errors. Every request carries the
 output budget of its purpose (``engine.llm.budgets``); a reply cut by it is re-asked for a
-shorter one. Every failed attempt is logged and emitted as a RetryWarning; after the last one the raw reply is logged and the call either
-raises (critical calls) or returns its declared fallback, marked as such.
+shorter one. Every failed attempt is logged and emitted as a RetryWarning; after the last one
+the raw reply is logged and the call either raises (critical calls) or returns its declared
+fallback, marked as such.
 """
 
 from __future__ import annotations

@@ -4,7 +4,8 @@ Error classes: ``rate_limit`` (429, Ollama's 503 "busy"), ``transient`` (408, 40
 connection resets), ``unsupported`` (501, a 404 on a route, "does not support": the server lacks
 the feature, e.g. llama.cpp without ``--embeddings``) and ``fatal`` (401, 403, unknown model, 400
 schema rejected, context too long). Rate-limit and transient errors are retried here — they are
-not attempts of the caller's parse/validate loop — and each retry is reported as a ``RetryWarning`` event.
+not attempts of the caller's parse/validate loop — and each retry is reported as a
+``RetryWarning`` event.
 
 The HTTP exchange itself goes through ``engine.llm.http.HttpClient`` (pyreqwest by default,
 httpx as an alternative), one per replica, which maps its library's failures into these classes.
