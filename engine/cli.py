@@ -37,6 +37,7 @@ COMMANDS = {
     "report": "report",
     "scenarios": "scenarios",
     "persona": "persona",
+    "check": "check",
 }
 PERSONAS_HELP = "a directory of persona files (and batches/) that shadow the shipped ones by id"
 

@@ -52,5 +52,11 @@ class EndpointFatalError(LLMError):
         self.endpoint = endpoint
 
 
+class EndpointUnsupportedError(EndpointFatalError):
+    """The endpoint lacks a feature (HTTP 501, a 404 on a route, "does not support"): e.g. a
+    llama.cpp server started without ``--embeddings``. Fatal for a call that needs it; a caller
+    with an alternative (the hashing embedder) catches it."""
+
+
 class CacheMissError(LLMError):
     """Replay-only mode met a request that was never recorded."""

@@ -15,7 +15,14 @@ from pydantic import Field, TypeAdapter
 
 from engine.batch.events import SimState, SimStateChanged
 from engine.eventbase import EventBase, EventSink
-from engine.llm.events import CallCompleted, CallFailed, CallParked, EndpointStatus, RetryWarning
+from engine.llm.events import (
+    CallCompleted,
+    CallFailed,
+    CallParked,
+    EmbeddingsFallback,
+    EndpointStatus,
+    RetryWarning,
+)
 from engine.sim.events import (
     ActionTaken,
     AfterActionReported,
@@ -45,6 +52,7 @@ __all__ = [
     "CallFailed",
     "CallParked",
     "CommitmentScored",
+    "EmbeddingsFallback",
     "EndpointStatus",
     "EventBase",
     "EventSink",
@@ -94,6 +102,7 @@ SimEvent = Annotated[
     | AfterActionReported
     | SimStateChanged
     | EndpointStatus
+    | EmbeddingsFallback
     | CallParked,
     Field(discriminator="type"),
 ]

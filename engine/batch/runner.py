@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import fcntl
 import heapq
 import logging
@@ -57,6 +58,7 @@ from engine.events import (
     SceneEnded,
     SimStateChanged,
 )
+from engine.llm.budgets import use_budgets
 from engine.llm.types import ChatRequest, ChatResult, Provider
 
 log = logging.getLogger("relsim.batch")
@@ -168,7 +170,8 @@ class BatchRunner:
         from engine.llm.registry import resolve_model
 
         spec = self.spec
-        return resolve_model(spec.model, base_url=spec.base_url, sim=dict(spec.sim) or None)
+        return resolve_model(spec.model, base_url=spec.base_url, sim=dict(spec.sim) or None,
+                             embed_model=spec.embed_model)
 
     def _manifest_data(self, plans: list[SimPlan]) -> dict[str, Any]:
         from engine import __version__
@@ -497,7 +500,12 @@ class BatchRunner:
     def _launch(self, slot: _Slot) -> None:
         sim_id = slot.plan.sim_id
         slot.cancel_reason = None
-        slot.task = asyncio.create_task(self._run_one(slot), name=f"relsim-sim-{sim_id}")
+        # The batch's output budgets reach every call the simulation makes (a context variable).
+        context = contextvars.copy_context()
+        context.run(use_budgets, self.spec.max_tokens)
+        slot.task = asyncio.create_task(
+            self._run_one(slot), name=f"relsim-sim-{sim_id}", context=context
+        )
         self._active[sim_id] = slot.task
 
     def _cancel(self, slot: _Slot, reason: str) -> bool:

@@ -112,6 +112,11 @@ class BatchSpec(BaseModel):
     replicates: int = Field(default=1, ge=1, le=MAX_REPLICATES)
     model: str = Field(default="sim", min_length=1)
     base_url: str | None = None
+    # The embeddings model ("local": the built-in hashing embedder; None: the provider default,
+    # falling back to hashing where the endpoint cannot embed).
+    embed_model: str | None = None
+    # Output budgets per call purpose, over engine.llm.budgets' defaults ([max_tokens] table).
+    max_tokens: dict[str, int] = Field(default_factory=dict)
     sim: dict[str, float] = Field(default_factory=dict)
     seed: int = Field(default=0, ge=0)
     concurrency: int = Field(default=64, ge=1, le=MAX_CONCURRENCY)
@@ -154,6 +159,18 @@ class BatchSpec(BaseModel):
         if unknown:
             raise ValueError(f"unknown turning point(s): {', '.join(unknown)}")
         return plan
+
+    @field_validator("max_tokens", mode="before")
+    @classmethod
+    def _budgets(cls, table: Any) -> Any:
+        from engine.llm.budgets import check_budgets
+
+        if isinstance(table, dict):
+            try:
+                return check_budgets(table)
+            except ConfigError as exc:
+                raise ValueError(str(exc)) from None
+        return table
 
     @field_validator("sim")
     @classmethod

@@ -17,6 +17,7 @@ from engine.events import (
     CallCompleted,
     CallFailed,
     CommitmentScored,
+    EmbeddingsFallback,
     EndpointStatus,
     EventBase,
     Narration,
@@ -84,6 +85,7 @@ class EndpointRow:
     in_flight: int = 0
     breaker: str = "closed"
     reason: str | None = None
+    limit_reason: str | None = None
 
 
 @dataclass(slots=True)
@@ -94,8 +96,11 @@ class BatchState:
     retries: int = 0
     fallbacks: int = 0
     prompt_tokens: int = 0
+    cached_prompt_tokens: int = 0  # of prompt_tokens, from the server's prefix cache
     completion_tokens: int = 0
     cost_usd: float = 0.0  # only with a price table (RELSIM_PRICES)
+    # Set when embeddings fell back to the hashing embedder: said once, in the header.
+    embeddings_note: str | None = None
     started_at: float = field(default_factory=time.time)
     finished_at: float | None = None
     recent_retries: deque[RetryWarning] = field(
@@ -137,6 +142,11 @@ class BatchState:
             ep.limit, ep.in_flight, ep.breaker, ep.reason = (
                 event.limit, event.in_flight, event.breaker, event.reason,
             )
+            ep.limit_reason = event.limit_reason
+            self.version += 1
+            return
+        if isinstance(event, EmbeddingsFallback):
+            self.embeddings_note = event.note
             self.version += 1
             return
         row = self.rows.get(event.sim_id)
@@ -150,6 +160,7 @@ class BatchState:
             tokens = event.prompt_tokens + event.completion_tokens
             row.tokens += tokens
             self.prompt_tokens += event.prompt_tokens
+            self.cached_prompt_tokens += event.cached_prompt_tokens
             self.completion_tokens += event.completion_tokens
             self.cost_usd += event.cost_usd
             if row.state == "running":

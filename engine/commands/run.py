@@ -15,6 +15,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--model", default=None, help="override the batch model")
     p.add_argument("--base-url", default=None, help="override the endpoint (OpenAI-compatible)")
     p.add_argument(
+        "--embed-model", default=None, metavar="M",
+        help="embeddings model ('local': the built-in hashing embedder; default: the provider's, "
+        "falling back to local where the endpoint cannot embed; $RELSIM_EMBED_MODEL)",
+    )
+    p.add_argument(
         "--concurrency",
         type=int,
         default=None,
@@ -35,6 +40,7 @@ def run(args: argparse.Namespace) -> int:
 
     spec = load_batch(find_batch(args.batch)).with_overrides(
         out=args.out, seed=args.seed, model=args.model, base_url=args.base_url,
+        embed_model=args.embed_model,
         concurrency=args.concurrency,
     )
     runner = BatchRunner(spec)  # validates everything before the run directory exists

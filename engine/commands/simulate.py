@@ -35,6 +35,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="S")
     p.add_argument("--model", default=None, help="model string (default: $RELSIM_MODEL or sim)")
     p.add_argument("--base-url", default=None, help="endpoint for OpenAI-compatible models")
+    p.add_argument(
+        "--embed-model", default=None, metavar="M",
+        help="embeddings model ('local': the built-in hashing embedder; default: the provider's, "
+        "falling back to local where the endpoint cannot embed; $RELSIM_EMBED_MODEL)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"give exactly two personas, got {len(args.personas)}")
     check_range("--scenes", args.scenes, 1, MAX_SCENES)
     check_range("--beats", args.beats, 1, MAX_BEATS)
-    provider = resolve_model(args.model, base_url=args.base_url)
+    provider = resolve_model(args.model, base_url=args.base_url, embed_model=args.embed_model)
     a = RelationshipAgent.from_persona(args.personas[0], model=provider)
     b = RelationshipAgent.from_persona(args.personas[1], model=provider)
     console = Console(highlight=False)

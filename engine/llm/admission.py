@@ -27,9 +27,21 @@ def _wake(fut: asyncio.Future[None]) -> bool:
     return True
 
 
+# Queueing detection: the limit shrinks when the recent latency per generated token climbs
+# this far above the best seen (the server is queueing calls, not running them), after enough
+# samples to trust the comparison.
+QUEUE_RATIO = 2.5
+QUEUE_MIN_SAMPLES = 8
+_FAST_EWMA = 0.3
+# The baseline forgets slowly, so one lucky fast reply does not hold the limit down forever.
+_BASELINE_DRIFT = 1.01
+
+
 class AdaptiveLimiter:
     """AIMD limit on requests in flight: +1 per ``limit`` successes while the limit is the
-    bottleneck, ×``cut`` on a rate-limit signal (at most once per ``debounce_s``).
+    bottleneck, ×``cut`` on a rate-limit signal or on queueing (latency climbing with the
+    in-flight count; at most once per ``debounce_s``). ``pin(n, why)`` fixes the limit at what
+    the server says it serves at once (its slots): then neither growth nor latency moves it.
     ``on_change(limit, why)`` is called whenever the integer limit changes."""
 
     def __init__(
@@ -51,6 +63,12 @@ class AdaptiveLimiter:
         self.in_flight = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
         self._last_cut = -1e9
+        self.pinned = False
+        # Why the limit is what it is, for the dashboard's endpoint line.
+        self.reason = "configured"
+        self._samples = 0
+        self._fast = 0.0
+        self._baseline = 0.0
 
     @property
     def limit(self) -> int:
@@ -83,7 +101,11 @@ class AdaptiveLimiter:
 
     def on_success(self) -> None:
         # Grow only when the limit is what holds calls back, else it would drift to max.
-        if self._limit >= self.maximum or self.in_flight + len(self._waiters) < self.limit:
+        if (
+            self.pinned
+            or self._limit >= self.maximum
+            or self.in_flight + len(self._waiters) < self.limit
+        ):
             return
         before = self.limit
         self._limit = min(float(self.maximum), self._limit + 1.0 / self._limit)
@@ -91,17 +113,47 @@ class AdaptiveLimiter:
             self._changed("growing")
             self._grant()
 
+    def pin(self, limit: int, reason: str) -> None:
+        """Hold the limit at ``limit`` (the server's own count of parallel slots)."""
+        self.pinned = True
+        self.minimum = self.maximum = max(1, limit)
+        self._limit = float(self.maximum)
+        self._changed(reason)
+        self._grant()
+
+    def on_latency(self, seconds_per_token: float) -> None:
+        """One reply's latency per generated token. Where the server says nothing about its
+        capacity, calls beyond it wait in its queue and their latency climbs with the in-flight
+        count: shrink the limit then, as on a rate limit."""
+        if self.pinned or seconds_per_token <= 0:
+            return
+        self._samples += 1
+        if self._samples == 1:
+            self._fast = self._baseline = seconds_per_token
+            return
+        self._fast += _FAST_EWMA * (seconds_per_token - self._fast)
+        self._baseline = min(self._baseline * _BASELINE_DRIFT, self._fast)
+        if self._samples < QUEUE_MIN_SAMPLES or self.in_flight < 2:
+            return
+        ratio = self._fast / self._baseline
+        if ratio >= QUEUE_RATIO:
+            self._cut(f"queueing: latency ×{ratio:.1f}")
+
     def on_rate_limit(self) -> None:
+        self._cut("rate limited")
+
+    def _cut(self, reason: str) -> None:
         now = time.monotonic()
-        if now - self._last_cut < self.debounce_s:
+        if self.pinned or now - self._last_cut < self.debounce_s:
             return
         self._last_cut = now
         before = self.limit
         self._limit = max(float(self.minimum), self._limit * self.cut_factor)
         if self.limit != before:
-            self._changed("rate limited")
+            self._changed(reason)
 
     def _changed(self, reason: str) -> None:
+        self.reason = reason
         if self.on_change is not None:
             self.on_change(self.limit, reason)
 

@@ -1,9 +1,11 @@
 """The caller layer: one retry loop for unusable model output.
 
 Builds the request, sends it through the provider, parses tolerantly, validates against the
-pydantic schema and re-asks with the compact validation errors. Every failed attempt is logged
-and emitted as a RetryWarning; after the last one the raw reply is logged and the call either
-raises (critical calls) or returns its declared fallback, marked as such.
+pydantic schema and re-asks with the compact validation errors. Every request carries the
+output budget of its purpose (``engine.llm.budgets``); a reply cut by it is re-asked for a
+shorter one. Every failed attempt is logged and emitted as a RetryWarning; after the last one
+the raw reply is logged and the call either raises (critical calls) or returns its declared
+fallback, marked as such.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from engine.errors import LLMError, StructuredOutputError
+from engine.llm.budgets import budget_for
 from engine.llm.events import CallCompleted, CallFailed, RetryWarning
 from engine.llm.parsing import ParseError, extract_json
 from engine.llm.scope import CallScope, current_scope
@@ -59,6 +62,11 @@ def _compact_errors(err: ValidationError) -> str:
     return "; ".join(parts)
 
 
+# A reply cut by its budget is shown back only in part: a looping model's whole reply would
+# fill the context of every later attempt.
+TRUNCATED_ECHO = 300
+
+
 def _reask(messages: list[Message], raw: str, reason: str, structured: bool) -> list[Message]:
     fix = (
         "Reply again with only one JSON object that matches the schema."
@@ -69,6 +77,23 @@ def _reask(messages: list[Message], raw: str, reason: str, structured: bool) -> 
         *messages,
         {"role": "assistant", "content": raw[:RAW_LOG_LIMIT]},
         {"role": "user", "content": f"Your previous reply could not be used ({reason}). {fix}"},
+    ]
+
+
+def _reask_shorter(
+    messages: list[Message], raw: str, budget: int, structured: bool
+) -> list[Message]:
+    """The re-ask after a reply ran past its budget: the same budget, a shorter reply."""
+    what = "only one JSON object that matches the schema, every text field one short sentence"
+    if not structured:
+        what = "a complete reply of a few sentences in plain text"
+    return [
+        *messages,
+        {"role": "assistant", "content": raw[:TRUNCATED_ECHO]},
+        {"role": "user", "content": (
+            f"Your previous reply was cut off: it ran past the limit of {budget} tokens. "
+            f"Reply again, much shorter, with {what}. Do not repeat yourself."
+        )},
     ]
 
 
@@ -173,6 +198,8 @@ async def _attempt_loop(
     scope = current_scope()
     if request.seed is None:
         request.seed = scope.seed
+    if request.max_tokens is None:
+        request.max_tokens = budget_for(request.purpose)
     usage = Usage()
     started = time.perf_counter()
     cached = True
@@ -218,8 +245,11 @@ async def _attempt_loop(
             )
             if will_retry:
                 if err.error_class == "truncation":
-                    # Truncation is not bad JSON: ask the same thing with more room.
-                    request.max_tokens = (request.max_tokens or 512) * 2
+                    # Same budget, shorter reply: a model that loops costs one budget per
+                    # attempt, never a growing one (nor a timeout).
+                    request.messages = _reask_shorter(
+                        request.messages, raw, request.max_tokens or 0, structured
+                    )
                 else:
                     request.messages = _reask(request.messages, raw, err.reason, structured)
                 request.sample_index = attempt
@@ -270,6 +300,7 @@ def _completed(
             agent=agent,
             attempts=attempts,
             prompt_tokens=usage.prompt_tokens,
+            cached_prompt_tokens=usage.cached_prompt_tokens,
             completion_tokens=usage.completion_tokens,
             cost_usd=usage.cost_usd,
             latency_s=time.perf_counter() - started,

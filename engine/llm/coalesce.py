@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from engine.errors import LLMError
 from engine.eventbase import EventBase
-from engine.llm.events import EndpointStatus
+from engine.llm.events import EmbeddingsFallback, EndpointStatus
 from engine.llm.scope import CallScope, call_scope, current_scope
 
 # OpenAI accepts up to 2,048 inputs per request; a few hundred keeps each reply small.
@@ -109,7 +109,8 @@ def _shared_scope(waiters: list[_Waiter]) -> CallScope:
     targets = list(members.values())
 
     def fan_out(event: EventBase) -> None:
-        if isinstance(event, EndpointStatus):  # about the endpoint, not a simulation: once
+        # About the endpoint, not a simulation: once.
+        if isinstance(event, EndpointStatus | EmbeddingsFallback):
             if targets:
                 targets[0].emit(event)
             return

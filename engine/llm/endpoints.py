@@ -40,6 +40,7 @@ class EndpointUsage:
 
     requests: int = 0
     prompt_tokens: int = 0
+    cached_prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
     errors: Counter[str] = field(default_factory=Counter)
@@ -60,6 +61,9 @@ class Replica:
         self.tpm = RateBucket(limits.tpm) if limits.tpm else None
         self.http = open_http_client(settings)
         self.usage = EndpointUsage()
+        # OpenAI's own API says nothing about slots; every other server is asked once.
+        self.probe_slots = settings.provider != "openai"
+        self.slots: int | None = None
 
     @property
     def load(self) -> float:
@@ -72,6 +76,7 @@ class Replica:
             in_flight=self.limiter.in_flight,
             breaker=self.breaker.state,
             reason=reason,
+            limit_reason=self.limiter.reason,
         )
 
     def _limit_changed(self, limit: int, reason: str) -> None:
@@ -109,10 +114,28 @@ class Replica:
         self.usage.requests += 1
         reply = await self.http.get(self.base_url + "/models", headers)
         if reply.status == 200:
+            if self.probe_slots:
+                await self.learn_slots(headers)
             self.breaker.record_success()
             self.learn_limits(reply.headers)  # pace the calls it was holding back
             return None
         return reply if reply.status in (401, 403) else None
+
+    async def learn_slots(self, headers: dict[str, str]) -> int | None:
+        """Start the in-flight limit at the number of requests the server runs at once, where
+        it says so (llama.cpp ``GET /props`` ``total_slots``): more would only wait in its queue
+        and time out there. Asked once; a server without the route leaves the limit adaptive."""
+        self.probe_slots = False
+        root = self.base_url.removesuffix("/v1")
+        try:
+            reply = await self.http.get(root + "/props", headers)
+            slots = int(reply.json().get("total_slots")) if reply.status == 200 else None
+        except Exception:  # no such route, not JSON, no field: the server does not say
+            slots = None
+        if slots is not None and slots > 0:
+            self.slots = slots
+            self.limiter.pin(slots, f"server has {slots} slot{'s' if slots != 1 else ''}")
+        return self.slots
 
     async def send(self, path: str, body: bytes, headers: dict[str, str], tokens: int) -> HttpReply:
         """One admitted HTTP exchange on this replica; raises TransportError on failure."""
@@ -162,7 +185,10 @@ class Replica:
             if delay > 0:
                 await asyncio.sleep(delay)
         self.usage.requests += 1
-        return await self.http.post_json(self.base_url + path, body, headers)
+        started = time.monotonic()
+        reply = await self.http.post_json(self.base_url + path, body, headers)
+        reply.elapsed_s = time.monotonic() - started
+        return reply
 
     def _failed(self, reply: HttpReply, error_class: ErrorClass) -> NoReturn:
         """Account for an error reply and raise it as a TransportError of its class."""
@@ -184,7 +210,7 @@ class Replica:
                 "transient", reason, status=reply.status, retry_after=hint, breaker_open=open_now
             )
         self.breaker.leave()
-        raise TransportError("fatal", reason, status=reply.status)
+        raise TransportError(error_class, reason, status=reply.status)
 
 
 def _total_tokens(reply: HttpReply) -> int:
@@ -279,7 +305,8 @@ class EndpointPool:
         try:
             return replica, await replica.send(path, body, headers, tokens)
         except TransportError as err:
-            if err.error_class == "fatal":
+            # A model that cannot embed says nothing about chat: only chat errors stop the pool.
+            if err.error_class == "fatal" and path != "/embeddings":
                 self._latch(err, replica, time.monotonic() - started)
             elif all(r.unreachable for r in self.replicas):
                 self._latch_unreachable(err)

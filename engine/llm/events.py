@@ -49,6 +49,8 @@ class CallCompleted(EventBase):
     completion_tokens: int
     cost_usd: float = 0.0
     latency_s: float
+    # Of prompt_tokens, those the server took from its prefix cache (where it reports them).
+    cached_prompt_tokens: int = 0
     cached: bool = False
     fallback: bool = False
 
@@ -62,6 +64,8 @@ class EndpointStatus(EventBase):
     in_flight: int
     breaker: Literal["closed", "open", "half_open"] = "closed"
     reason: str | None = None
+    # Why the in-flight limit is what it is: "configured", "server has 4 slots", "queueing: …".
+    limit_reason: str | None = None
 
 
 class CallParked(EventBase):
@@ -74,3 +78,18 @@ class CallParked(EventBase):
     endpoint: str
     parked: bool
     reason: str | None = None
+
+
+class EmbeddingsFallback(EventBase):
+    """The endpoint cannot embed (no embeddings route, or not with this model): relsim uses its
+    built-in hashing embedder for the rest of the run. Emitted once per endpoint, never per call."""
+
+    type: Literal["embeddings_fallback"] = "embeddings_fallback"
+    endpoint: str
+    model: str
+    reason: str
+
+    @property
+    def note(self) -> str:
+        """The one line screens show for it."""
+        return f"embeddings: local — the endpoint has none ({self.model} at {self.endpoint})"

@@ -11,18 +11,24 @@ silently ignore older shapes (``guided_json``, a bare ``schema`` key), so only t
 from __future__ import annotations
 
 import copy
+import logging
 import re
 from typing import Any
 
 import orjson
 
-from engine.errors import EndpointFatalError, LLMError
+from engine.errors import EndpointFatalError, EndpointUnsupportedError, LLMError
 from engine.llm.coalesce import EmbeddingCoalescer
+from engine.llm.embedding import hash_embed
 from engine.llm.endpoints import EndpointPool, EndpointUsage, Replica, fatal_error
+from engine.llm.events import EmbeddingsFallback
 from engine.llm.pricing import PriceTable
-from engine.llm.settings import EndpointSettings
+from engine.llm.scope import current_scope
+from engine.llm.settings import LOCAL_EMBED, EndpointSettings
 from engine.llm.transport import TransportError, with_retries
 from engine.llm.types import ChatRequest, ChatResult, Usage
+
+log = logging.getLogger("relsim.llm")
 
 PURPOSE_HEADER = "x-relsim-purpose"
 SAMPLE_HEADER = "x-relsim-sample"
@@ -70,6 +76,10 @@ class OpenAIProvider:
         self.pool = EndpointPool(settings)
         self._formats: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
         self._embeddings = EmbeddingCoalescer(self._embed_now)
+        # Why embeddings are hashed locally (None: the endpoint embeds).
+        self.embed_fallback: str | None = (
+            "chosen (embed_model = local)" if settings.embed_model == LOCAL_EMBED else None
+        )
         self._headers = {"content-type": "application/json"}
         if settings.api_key is not None:
             self._headers["authorization"] = f"Bearer {settings.api_key.reveal()}"
@@ -125,13 +135,16 @@ class OpenAIProvider:
         headers = self._request_headers(request)
         estimate = sum(len(m.get("content", "")) for m in request.messages) // 4 + (
             request.max_tokens or DEFAULT_REPLY_TOKENS)
-        replica, reply = await self._call(
+        replica, reply, elapsed = await self._call(
             "/chat/completions", body, headers, estimate, request.purpose
         )
         result = parse_chat(reply)
+        usage = result.usage
+        replica.limiter.on_latency(elapsed / (usage.completion_tokens + 1))
         account = replica.usage
-        account.prompt_tokens += result.usage.prompt_tokens
-        account.completion_tokens += result.usage.completion_tokens
+        account.prompt_tokens += usage.prompt_tokens
+        account.cached_prompt_tokens += usage.cached_prompt_tokens
+        account.completion_tokens += usage.completion_tokens
         if self.prices is not None:
             result.usage.cost_usd = self.prices.cost(self.settings.model, result.usage)
             account.cost_usd += result.usage.cost_usd
@@ -143,9 +156,20 @@ class OpenAIProvider:
         return await self._embeddings.embed(texts)
 
     async def _embed_now(self, texts: list[str]) -> list[list[float]]:
-        body = orjson.dumps({"model": self.settings.model, "input": texts})
+        if self.embed_fallback is not None:
+            return [hash_embed(t) for t in texts]
+        body = orjson.dumps({"model": self.settings.embed_name, "input": texts})
         estimate = sum(len(t) for t in texts) // 4 + 1
-        replica, data = await self._call("/embeddings", body, self._headers, estimate, "embedding")
+        try:
+            replica, data, _ = await self._call(
+                "/embeddings", body, self._headers, estimate, "embedding"
+            )
+        except EndpointFatalError as err:
+            # Only the default may fall back: a model the user named must work or say why.
+            if not (self.settings.embed_default and cannot_embed(err)):
+                raise
+            self._fall_back(str(err))
+            return [hash_embed(t) for t in texts]
         replica.usage.prompt_tokens += int((data.get("usage") or {}).get("prompt_tokens") or 0)
         try:
             rows = sorted(data["data"], key=lambda row: row.get("index", 0))
@@ -153,20 +177,38 @@ class OpenAIProvider:
         except (KeyError, TypeError, ValueError):
             raise LLMError("the endpoint returned embeddings in an unexpected shape") from None
 
+    def _fall_back(self, reason: str) -> None:
+        """Hash embeddings from now on; said once (event and log line), never per call."""
+        if self.embed_fallback is not None:
+            return
+        self.embed_fallback = "the endpoint has none"
+        log.warning("embeddings: local — %s has none (%s)", self.settings.endpoint, reason[:200])
+        scope = current_scope()
+        scope.emit(EmbeddingsFallback(sim_id=scope.sim_id, endpoint=self.settings.endpoint,
+                                      model=self.settings.embed_name, reason=reason[:300]))
+
     async def _call(self, path: str, body: bytes, headers: dict[str, str], tokens: int,
-                    purpose: str) -> tuple[Replica, dict[str, Any]]:
+                    purpose: str) -> tuple[Replica, dict[str, Any], float]:
         pool = self.pool
 
-        async def once() -> tuple[Replica, bytes]:
+        async def once() -> tuple[Replica, bytes, float]:
             replica, reply = await pool.send(path, body, headers, tokens)
-            return replica, reply.body
+            return replica, reply.body, reply.elapsed_s
 
         try:
-            replica, raw = await with_retries(once, policy=self.settings.retry, purpose=purpose,
-                                     endpoint=self.settings.endpoint)
-        except TransportError as err:  # fatal
+            replica, raw, elapsed = await with_retries(
+                once, policy=self.settings.retry, purpose=purpose, endpoint=self.settings.endpoint
+            )
+        except TransportError as err:  # fatal or unsupported
             if pool.fatal is not None:
                 raise pool.fatal from None
+            if err.error_class == "unsupported":
+                unsupported = EndpointUnsupportedError(
+                    f"{self.settings.endpoint} does not support {path.lstrip('/')} "
+                    f"({err.reason})", status=err.status, endpoint=self.settings.endpoint)
+                if path != "/embeddings":  # no chat: every call would fail the same way
+                    pool.fatal = unsupported
+                raise unsupported from None
             raise fatal_error(err, self.settings, self.settings.endpoint) from None
         try:
             data = orjson.loads(raw)
@@ -174,7 +216,7 @@ class OpenAIProvider:
             raise LLMError(f"{self.settings.endpoint} sent a reply that is not JSON") from None
         if not isinstance(data, dict):
             raise LLMError(f"{self.settings.endpoint} sent an unexpected reply")
-        return replica, data
+        return replica, data, elapsed
 
     def usage(self) -> dict[str, EndpointUsage]:
         """Per replica: requests (every attempt), tokens and cost."""
@@ -192,15 +234,29 @@ def parse_chat(data: dict[str, Any]) -> ChatResult:
     except (KeyError, IndexError, TypeError):
         raise LLMError("the endpoint returned a completion without choices") from None
     usage = data.get("usage") or {}
+    details = usage.get("prompt_tokens_details") or {}
+    cached = details.get("cached_tokens") if isinstance(details, dict) else None
+    if cached is None:  # llama.cpp: prompt tokens reused from the slot's cache
+        cached = (data.get("timings") or {}).get("cache_n")
     text = message.get("content")
     if isinstance(text, list):  # content parts
         text = "".join(str(p.get("text", "")) for p in text if isinstance(p, dict))
     return ChatResult(
         text=text or "",
         finish_reason=str(choice.get("finish_reason") or "stop"),
-        usage=Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)),
+        usage=Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0),
+                    cached_prompt_tokens=int(cached or 0)),
         refusal=message.get("refusal") or None,
     )
+
+
+def cannot_embed(err: EndpointFatalError) -> bool:
+    """The endpoint has no embeddings, or not with this model: no route (404, 501), "does not
+    support", or a 400 about the model or embeddings."""
+    if isinstance(err, EndpointUnsupportedError) or err.status in (404, 501):
+        return True
+    text = str(err).lower()
+    return err.status == 400 and any(w in text for w in ("embed", "model", "support"))
 
 
 def _schema_prompt(request: ChatRequest) -> str:

@@ -31,7 +31,7 @@ class LocalModel:
 
 _local: dict[str, LocalModel] = {}
 # One provider per (model, base URL): simulations on one endpoint share its admission control.
-_shared: dict[tuple[str, str | None], Provider] = {}
+_shared: dict[tuple[str, str | None, str | None], Provider] = {}
 
 
 def register_local_model(name: str, factory: LocalFactory, *, description: str) -> None:
@@ -48,11 +48,13 @@ def resolve_model(
     *,
     base_url: str | None = None,
     sim: Mapping[str, Any] | None = None,
+    embed_model: str | None = None,
 ) -> Provider:
     """A provider for ``model``: a provider passes through; strings name one (see the README).
 
     ``sim`` holds a local model's options (the simulator's latency and fault rates) and gives a
-    fresh, unshared provider.
+    fresh, unshared provider. ``embed_model`` names the embeddings model (else
+    ``RELSIM_EMBED_MODEL``, else the provider's default; "local" hashes in-process).
     """
     if model is not None and not isinstance(model, str):
         return model
@@ -61,14 +63,15 @@ def resolve_model(
     local = _local.get(spec)
     if local is not None and sim:
         return local.factory(sim)
-    cached = _shared.get((spec, base_url))
+    key = (spec, base_url, embed_model)
+    cached = _shared.get(key)
     if cached is not None:
         return cached
     if local is not None:
         provider = local.factory(None)
     else:
-        provider = build_provider(parse_model(spec, base_url=base_url))
-    _shared[(spec, base_url)] = provider
+        provider = build_provider(parse_model(spec, base_url=base_url, embed_model=embed_model))
+    _shared[key] = provider
     return provider
 
 

@@ -33,6 +33,10 @@ DEFAULT_BASE_URLS: dict[str, str] = {
 }
 # Ollama's /v1 accepts JSON mode reliably; the others do schema-constrained decoding.
 DEFAULT_STRUCTURED: dict[str, StructuredMode] = {"ollama": "json_object"}
+# Embeddings with a chat model's name fail on OpenAI; other servers are probed with the chat
+# model and fall back to the hashing embedder when they cannot embed.
+DEFAULT_EMBED_MODELS: dict[str, str] = {"openai": "text-embedding-3-small"}
+LOCAL_EMBED = "local"
 STRUCTURED_MODES: tuple[StructuredMode, ...] = ("json_schema", "json_object", "prompt")
 CACHE_MODES: tuple[CacheMode, ...] = ("off", "read-write", "replay-only")
 # The HTTP client libraries (engine/llm/http); pyreqwest, the first, is the default.
@@ -91,12 +95,21 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Transport retries: how many, full-jitter exponential backoff bounds, request timeout."""
+    """Transport retries: how many, full-jitter exponential backoff bounds, and the timeouts.
+
+    Three timeouts: ``connect_timeout_s`` to open a connection, ``first_byte_timeout_s`` from
+    sending a request to the first byte of its reply (and between bytes after that), and
+    ``timeout_s`` for the whole reply. Since an endpoint is never sent more calls than it serves
+    at once (its slots, or the adapted limit), a request does not wait in the server's queue:
+    the clock runs while the server works on it, bounded by the call's output budget."""
 
     max_retries: int = 6
     base_s: float = 0.25
     cap_s: float = 20.0
     timeout_s: float = 120.0
+    connect_timeout_s: float = 10.0
+    # None: the whole-reply timeout (a non-streamed reply's first byte comes with its end).
+    first_byte_timeout_s: float | None = None
     # A hint longer than this is treated as "the endpoint is down" (the breaker parks calls).
     max_hint_s: float = 300.0
 
@@ -113,6 +126,9 @@ class EndpointSettings:
     cache_mode: CacheMode = "off"
     cache_dir: str | None = None
     http_client: HttpClientName = "pyreqwest"
+    # The embeddings model: None picks a default (see ``embed_model_for``), "local" the
+    # built-in hashing embedder, any other name that model on this endpoint.
+    embed_model: str | None = None
     # A user's own client (proxies, custom TLS) when http_client is "httpx": a live object, so
     # it takes no part in comparing or showing settings.
     httpx_client: httpx.AsyncClient | None = field(default=None, repr=False, compare=False)
@@ -128,6 +144,18 @@ class EndpointSettings:
     @property
     def model_string(self) -> str:
         return f"{self.provider}/{self.model}"
+
+    @property
+    def embed_default(self) -> bool:
+        """True when no embeddings model was chosen: relsim may fall back to hashing."""
+        return self.embed_model is None
+
+    @property
+    def embed_name(self) -> str:
+        """The embeddings model to ask for ("local": none, hash in-process)."""
+        if self.embed_model:
+            return self.embed_model
+        return DEFAULT_EMBED_MODELS.get(self.provider, self.model)
 
     @property
     def endpoint(self) -> str:
@@ -197,12 +225,14 @@ def parse_model(
     cache_mode: str | None = None,
     cache_dir: str | None = None,
     http_client: str | httpx.AsyncClient | None = None,
+    embed_model: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> EndpointSettings:
     """Settings for a ``provider/model`` string; arguments win over the environment.
 
     ``http_client`` names the HTTP library (``pyreqwest``, the default, or ``httpx``; else
-    ``RELSIM_HTTP_CLIENT``) or is an ``httpx.AsyncClient`` of one's own to send through."""
+    ``RELSIM_HTTP_CLIENT``) or is an ``httpx.AsyncClient`` of one's own to send through.
+    ``embed_model`` (else ``RELSIM_EMBED_MODEL``) names the embeddings model; "local" hashes."""
     env = os.environ if env is None else env
     provider, sep, model = spec.strip().partition("/")
     if not sep or not model:
@@ -250,6 +280,7 @@ def parse_model(
         cache_mode=cmode,  # type: ignore[arg-type]
         cache_dir=cache_dir or env.get("RELSIM_CACHE_DIR"),
         http_client=http_name,
+        embed_model=(embed_model or env.get("RELSIM_EMBED_MODEL") or "").strip() or None,
         httpx_client=own_client,
     )
 

@@ -1,9 +1,11 @@
 """HTTP transport: error classes, full-jitter backoff with server hints, the transport retry loop.
 
 Error classes: ``rate_limit`` (429, Ollama's 503 "busy"), ``transient`` (408, 409, 5xx, timeouts,
-connection resets) and ``fatal`` (401, 403, unknown model, 400 schema rejected, context too long).
-Rate-limit and transient errors are retried here — they are not attempts of the caller's
-parse/validate loop — and each retry is reported as a ``RetryWarning`` event.
+connection resets), ``unsupported`` (501, a 404 on a route, "does not support": the server lacks
+the feature, e.g. llama.cpp without ``--embeddings``) and ``fatal`` (401, 403, unknown model, 400
+schema rejected, context too long). Rate-limit and transient errors are retried here — they are
+not attempts of the caller's parse/validate loop — and each retry is reported as a
+``RetryWarning`` event.
 
 The HTTP exchange itself goes through ``engine.llm.http.HttpClient`` (pyreqwest by default,
 httpx as an alternative), one per replica, which maps its library's failures into these classes.
@@ -29,7 +31,7 @@ from engine.llm.settings import RetryPolicy
 
 log = logging.getLogger("relsim.transport")
 
-ErrorClass = Literal["rate_limit", "transient", "fatal"]
+ErrorClass = Literal["rate_limit", "transient", "unsupported", "fatal"]
 T = TypeVar("T")
 
 
@@ -69,6 +71,8 @@ class HttpReply:
     status: int
     headers: Headers
     body: bytes
+    # Seconds from sending the request to the whole reply (set by the endpoint).
+    elapsed_s: float = 0.0
 
     def json(self) -> Any:
         return orjson.loads(self.body)
@@ -91,8 +95,14 @@ def classify(status: int, body: bytes) -> ErrorClass | None:
     if status == 429:
         # OpenAI reports an exhausted quota as 429 too; retrying cannot help.
         return "fatal" if b"insufficient_quota" in body else "rate_limit"
-    if status == 503 and b"busy" in body.lower():  # Ollama: "server busy, please try again"
+    lowered = body.lower()
+    if status == 503 and b"busy" in lowered:  # Ollama: "server busy, please try again"
         return "rate_limit"
+    # The server lacks the feature: asking again cannot help, but the endpoint itself is fine.
+    if status == 501 or b"does not support" in lowered or b"not supported" in lowered:
+        return "unsupported"
+    if status == 404 and b"model" not in lowered:  # no such route (a 404 naming a model is fatal)
+        return "unsupported"
     if status in (408, 409) or status >= 500:
         return "transient"
     return "fatal"
@@ -155,7 +165,7 @@ async def with_retries(
     purpose: str,
     endpoint: str,
 ) -> T:
-    """Run ``send`` until it succeeds; retry rate-limit/transient errors, re-raise fatal ones.
+    """Run ``send`` until it succeeds; retry rate-limit/transient errors, re-raise the others.
 
     Failures while the endpoint's breaker is open do not use up the budget: those calls wait
     for the endpoint rather than giving up on it."""
@@ -164,7 +174,7 @@ async def with_retries(
         try:
             return await send()
         except TransportError as err:
-            if err.error_class == "fatal":
+            if err.error_class in ("fatal", "unsupported"):
                 raise
             counted = not err.breaker_open
             will_retry = retries < policy.max_retries or not counted

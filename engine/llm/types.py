@@ -29,9 +29,13 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0  # set by providers with a price table
+    # Prompt tokens the server answered from its prefix cache (OpenAI cached_tokens, llama.cpp
+    # cache_n); a subset of prompt_tokens.
+    cached_prompt_tokens: int = 0
 
     def add(self, other: Usage) -> None:
         self.prompt_tokens += other.prompt_tokens
+        self.cached_prompt_tokens += other.cached_prompt_tokens
         self.completion_tokens += other.completion_tokens
         self.cost_usd += other.cost_usd
 

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from engine.batch.state import BatchState
-from engine.present.format import STATE_STYLE, count, duration, safe
+from engine.present.format import STATE_STYLE, cached_share, count, duration, safe
 from engine.present.rate import CallRate, eta
 
 if TYPE_CHECKING:
@@ -118,6 +118,11 @@ def print_summary(
     summary.add_row("retries", str(state.retries))
     summary.add_row("fallbacks", str(state.fallbacks))
     summary.add_row("tokens", count(state.tokens))
+    if state.cached_prompt_tokens:
+        summary.add_row("cached prompt", cached_share(state.prompt_tokens,
+                                                      state.cached_prompt_tokens))
+    if state.embeddings_note:
+        summary.add_row("embeddings", "local (the endpoint has none)")
     end = state.finished_at or time.time()
     summary.add_row("wall time", f"{end - state.started_at:.1f} s")
     console.print(summary)

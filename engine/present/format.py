@@ -72,3 +72,10 @@ def mean_spread(values: Sequence[float]) -> tuple[float, float]:
         return math.nan, math.nan
     mean = sum(values) / len(values)
     return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+
+
+def cached_share(prompt_tokens: int, cached_prompt_tokens: int) -> str:
+    """The share of prompt tokens served from the server's prefix cache, e.g. "62 %"."""
+    if not prompt_tokens:
+        return "--"
+    return f"{100 * cached_prompt_tokens / prompt_tokens:.0f} %"

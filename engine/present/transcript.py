@@ -17,6 +17,7 @@ from engine.events import (
     AppraisalMade,
     CallFailed,
     CommitmentScored,
+    EmbeddingsFallback,
     EventBase,
     Narration,
     OptionsFramed,
@@ -136,6 +137,8 @@ class TranscriptRenderer:
                              (f"{event.purpose} attempt {event.attempt}/{event.max_attempts} "
                               f"({event.error_class}{wait}): ", "yellow"),
                              (event.reason, "yellow")))
+        elif isinstance(event, EmbeddingsFallback):
+            out.append(_join(("  ⚠ ", "yellow"), (event.note, "yellow")))
         elif isinstance(event, CallFailed):
             kind = "fallback used" if event.fallback else "failed"
             out.append(_join(("    ✖ ", "red"), (f"{event.purpose} {kind} after {event.attempts} "

@@ -355,6 +355,7 @@ class SceneMaster:
             purpose="options",
             agent=actor.name,
             context=context,
+            fallback=FramedOptions.generic(),
         )
         return result.value.as_options()
 

@@ -97,6 +97,17 @@ class FramedOptions(_Strict):
     def as_options(self) -> list[Option]:
         return [Option(label=o.text, description=o.text, approach=o.approach) for o in self.options]
 
+    @classmethod
+    def generic(cls) -> FramedOptions:
+        """Plain options, one per approach: the fallback when a model cannot frame distinct ones
+        (a small model repeats one approach however often it is asked)."""
+        return cls(options=[
+            FramedOption(text="Reach out and try to make things right", approach="repair"),
+            FramedOption(text="Say plainly what you want", approach="assert"),
+            FramedOption(text="Step back and say little", approach="withdraw"),
+            FramedOption(text="Change the subject", approach="deflect"),
+        ])
+
 
 class Choices(_Strict):
     options: Annotated[list[Option], Field(min_length=3, max_length=4)]

@@ -10,6 +10,7 @@ import pytest
 from engine import SimFaults, SimProvider, StructuredOutputError
 from engine.events import AppraisalMade, CallFailed, RetryWarning, SimulationCompleted
 from engine.llm import model_call_structured_async
+from engine.llm.budgets import budget_for
 from engine.llm.types import ChatRequest, ChatResult
 from engine.sim.schemas import CommitmentScore
 from tests.engine.helpers import make_sim
@@ -112,16 +113,21 @@ async def test_critical_failure_fails_the_simulation_with_a_reason() -> None:
     assert "scene_setup" in events[-1].reason
 
 
-async def test_truncation_asks_again_with_more_room() -> None:
-    seen: list[int | None] = []
+async def test_truncation_asks_again_for_a_shorter_reply_within_the_same_budget() -> None:
+    seen: list[ChatRequest] = []
 
     class Truncating(SimProvider):
         async def chat(self, request: ChatRequest) -> ChatResult:
-            seen.append(request.max_tokens)
+            seen.append(ChatRequest(list(request.messages), request.purpose,
+                                    max_tokens=request.max_tokens))
             if len(seen) == 1:
                 return ChatResult('{"satisfaction": 5, "qual', "length")
             return await super().chat(request)
 
     value = await model_call_structured_async("Rate it.", CommitmentScore, model=Truncating())
     assert isinstance(value, CommitmentScore)
-    assert seen[0] is None and seen[1] is not None and seen[1] > 512
+    # Every attempt carries the purpose's budget, and a runaway never earns a bigger one.
+    assert seen[0].max_tokens == budget_for("structured")
+    assert seen[1].max_tokens == seen[0].max_tokens
+    assert "cut off" in seen[1].messages[-1]["content"]
+    assert "shorter" in seen[1].messages[-1]["content"]

@@ -70,8 +70,9 @@ async def test_fault_matrix(sim_server, fault: str, http_client: HttpClientName)
     assert stats["requests"] == provider.pool.replicas[0].usage.requests
 
 
-async def test_truncation_retry_asks_for_more_tokens(sim_server) -> None:
-    """A reply cut off at the token limit is a truncation (retried with more room), not bad JSON."""
+async def test_truncation_retry_asks_for_a_shorter_reply(sim_server) -> None:
+    """A reply cut off at the token limit is a truncation (re-asked for a shorter reply within
+    the same budget), not bad JSON."""
     from engine.llm.caller import call_structured
     from engine.sim.schemas import Transition
 

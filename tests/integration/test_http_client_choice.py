@@ -75,8 +75,10 @@ async def test_a_users_own_httpx_client_carries_every_request(sim_server) -> Non
                                   CommitmentScore, purpose="commitment")
         await provider.aclose()
         assert not client.is_closed  # its owner closes it, not relsim
-    assert paths == ["/v1/models"] + ["/v1/chat/completions"] * 3
-    assert server.stats()["requests"] == len(paths)
+    # The first call probes the endpoint: its models, then its slots (llama.cpp /props).
+    assert paths == ["/v1/models", "/props"] + ["/v1/chat/completions"] * 3
+    # The server counts its API's requests; the slots probe found no /props route there.
+    assert server.stats()["requests"] == len([p for p in paths if p.startswith("/v1/")])
 
 
 async def test_relsims_timeout_applies_to_a_users_own_client() -> None:

@@ -73,7 +73,12 @@ def test_error_classes_and_hints() -> None:
     assert classify(429, b'{"error":{"code":"insufficient_quota"}}') == "fatal"
     assert classify(503, b'{"error":"server busy, please try again."}') == "rate_limit"
     assert [classify(s, b"") for s in (408, 409, 500, 502)] == ["transient"] * 4
-    assert [classify(s, b"") for s in (400, 401, 403, 404)] == ["fatal"] * 4
+    assert [classify(s, b"") for s in (400, 401, 403)] == ["fatal"] * 3
+    # A 404 naming the model is a configuration error; one on a route, or a 501, means the
+    # server lacks the feature (llama.cpp without --embeddings): never retried.
+    assert classify(404, b'{"error":{"message":"model not found"}}') == "fatal"
+    assert classify(404, b"") == "unsupported"
+    assert classify(501, b"This server does not support embeddings") == "unsupported"
     assert retry_after_s({"retry-after-ms": "250", "retry-after": "9"}) == 0.25
     assert retry_after_s({"retry-after": "2"}) == 2.0
     assert retry_after_s({}) is None

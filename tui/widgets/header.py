@@ -6,7 +6,14 @@ from rich.text import Text
 from textual.widgets import Static
 
 from engine.batch.state import STATES, BatchState
-from engine.present.format import STATE_STYLE, count, duration, model_label, safe
+from engine.present.format import (
+    STATE_STYLE,
+    cached_share,
+    count,
+    duration,
+    model_label,
+    safe,
+)
 from engine.present.rate import eta
 
 
@@ -29,6 +36,9 @@ def header_text(
     if note:
         text.append("  ")
         text.append_text(safe(note, "bold yellow"))
+    if state.embeddings_note:
+        text.append("  ")
+        text.append_text(safe(state.embeddings_note, "yellow"))
     text.append("\n")
     for name in STATES:
         text.append(f"{name} ", style="dim")
@@ -40,6 +50,8 @@ def header_text(
     text.append(f"calls {count(state.calls)}  calls/s {rate}  ")
     text.append(f"retries {state.retries}", style="yellow" if state.retries else "")
     text.append(f"  fallbacks {state.fallbacks}  tokens {count(state.tokens)}  ")
+    if state.cached_prompt_tokens:
+        text.append(f"cached {cached_share(state.prompt_tokens, state.cached_prompt_tokens)}  ")
     if state.cost_usd:
         text.append(f"cost ${state.cost_usd:,.4f}  ")
     if now is None:
@@ -53,6 +65,8 @@ def header_text(
         text.append(f" {ep.in_flight}/{ep.limit} ")
         style = {"closed": "green", "open": "bold red", "half_open": "yellow"}.get(ep.breaker, "")
         text.append(ep.breaker, style=style)
+        if ep.limit_reason:  # why the limit is what it is (server slots, queueing, rate limited)
+            text.append_text(safe(f" limit: {ep.limit_reason}", "dim"))
     return text
 
 

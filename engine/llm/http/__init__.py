@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import os
 import ssl
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from engine.llm.transport import HttpReply, TransportError
 
 if TYPE_CHECKING:
     from engine.llm.settings import EndpointSettings
 
-__all__ = ["HttpClient", "HttpReply", "open_http_client"]
+__all__ = ["HttpClient", "HttpReply", "Timeouts", "open_http_client"]
 
 
 class HttpClient(Protocol):
@@ -47,14 +47,25 @@ class HttpClient(Protocol):
 
 def open_http_client(settings: EndpointSettings) -> HttpClient:
     """The client ``settings`` choose, sized to the replica's largest concurrency limit."""
-    connections, timeout_s = settings.limits.max, settings.retry.timeout_s
+    connections, retry = settings.limits.max, settings.retry
+    timeouts = Timeouts(
+        retry.connect_timeout_s, retry.first_byte_timeout_s or retry.timeout_s, retry.timeout_s
+    )
     if settings.http_client == "httpx":
         from engine.llm.http.httpx_client import HttpxClient
 
-        return HttpxClient(connections, timeout_s, client=settings.httpx_client)
+        return HttpxClient(connections, timeouts, client=settings.httpx_client)
     from engine.llm.http.pyreqwest_client import PyreqwestClient
 
-    return PyreqwestClient(connections, timeout_s)
+    return PyreqwestClient(connections, timeouts)
+
+
+class Timeouts(NamedTuple):
+    """Seconds to connect, to the first byte of a reply (and between bytes), for all of it."""
+
+    connect_s: float
+    first_byte_s: float
+    total_s: float
 
 
 # -- the failure classes, worded once for every implementation ---------------------------------

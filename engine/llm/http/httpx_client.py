@@ -12,7 +12,7 @@ import asyncio
 
 import httpx
 
-from engine.llm.http import cannot_connect, connection_lost, os_cause, timed_out
+from engine.llm.http import Timeouts, cannot_connect, connection_lost, os_cause, timed_out
 from engine.llm.transport import HttpReply
 
 # The same redirect limit as reqwest's default, so both clients follow the same replies.
@@ -29,11 +29,13 @@ class HttpxClient:
     wrapper call runs on a fresh loop); a given one must be used on the loop that made it."""
 
     def __init__(
-        self, connections: int, timeout_s: float, client: httpx.AsyncClient | None = None
+        self, connections: int, timeouts: Timeouts, client: httpx.AsyncClient | None = None
     ) -> None:
         self.connections = connections
-        self.timeout_s = timeout_s
-        self._timeout = httpx.Timeout(timeout_s)
+        self.timeout_s = timeouts.total_s
+        self._timeout = httpx.Timeout(
+            timeouts.total_s, connect=timeouts.connect_s, read=timeouts.first_byte_s
+        )
         self._given = client
         self._client: httpx.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None

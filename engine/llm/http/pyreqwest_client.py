@@ -14,7 +14,7 @@ from pyreqwest import exceptions as pyreqwest_errors
 from pyreqwest.client import Client, ClientBuilder
 from pyreqwest.request import RequestBuilder
 
-from engine.llm.http import cannot_connect, connection_lost, timed_out
+from engine.llm.http import Timeouts, cannot_connect, connection_lost, timed_out
 from engine.llm.transport import HttpReply
 
 # Leading causes in pyreqwest's chain that mean no connection was ever made (refused, no such
@@ -27,9 +27,9 @@ class PyreqwestClient:
     asyncio-native client it is not tied to one event loop, so the sync wrappers' ``asyncio.run``
     per call can share it."""
 
-    def __init__(self, connections: int, timeout_s: float) -> None:
+    def __init__(self, connections: int, timeouts: Timeouts) -> None:
         self.connections = connections
-        self.timeout_s = timeout_s
+        self.timeouts = timeouts
         self._client: Client | None = None
 
     def _get(self) -> Client:
@@ -39,7 +39,9 @@ class PyreqwestClient:
                 ClientBuilder()
                 .max_connections(self.connections)
                 .pool_max_idle_per_host(self.connections)
-                .timeout(timedelta(seconds=self.timeout_s))  # a total deadline, body included
+                .connect_timeout(timedelta(seconds=self.timeouts.connect_s))
+                .read_timeout(timedelta(seconds=self.timeouts.first_byte_s))
+                .timeout(timedelta(seconds=self.timeouts.total_s))  # a total deadline
                 .user_agent("relsim")
                 .build()
             )

@@ -1,0 +1,29 @@
+"""Benchmark: a 4-simulation batch on a real 4-slot llama.cpp server (xllamacpp, SmolLM2-135M).
+
+Prints calls, re-ask share, fallbacks, cached-prompt share, slot occupancy (``GET /slots``
+polled during the run) and wall time. Run: ``.venv/bin/python -m pytest tests/perf/
+bench_llamacpp.py -s -p no:cacheprovider``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.llamacpp.fixture import llama_server, unavailable
+
+REASON = unavailable()
+
+
+@pytest.mark.skipif(REASON is not None, reason=REASON or "")
+@pytest.mark.timeout(3600)
+async def test_bench_llamacpp_four_slots(tmp_path: Path) -> None:
+    from tests.llamacpp.batch import run_batch
+
+    with llama_server(slots=4) as server:
+        measure = await run_batch(server.root, tmp_path / "logs", scenes=2, beats=2,
+                                  concurrency=4, both_orders=True, replicates=2)
+    print("\nllama.cpp 4 slots, 4 simulations of 2 scenes × 2 beats")
+    print("\n".join(measure.lines()))
+    assert all(state == "completed" for state in measure.states.values())
