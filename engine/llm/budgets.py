@@ -17,24 +17,24 @@ from types import MappingProxyType
 
 from engine.errors import ConfigError
 
-# Sized to each schema: its fields' lengths in tokens (JSON punctuation included) with about
-# half as much again to spare. Purposes are the call names of the simulation method.
+# Sized to each schema's longest valid reply (its text fields' maxLength at about 3.5 characters
+# a token, plus JSON punctuation) with room to spare. Purposes are the simulation's call names.
 DEFAULT_MAX_TOKENS: Mapping[str, int] = MappingProxyType({
-    "scene_setup": 500,
+    "scene_setup": 700,
     "perspective": 300,  # free text: one paragraph
     "beat": 450,
     "appraisal": 350,
-    "choices": 450,
+    "choices": 700,
     "options": 450,
-    "action": 350,
+    "action": 400,
     "memory_appraisal": 450,
-    "reflection": 350,
-    "summary": 450,
-    "state": 800,
-    "commitment": 250,
-    "transition": 250,
-    "scene_choice": 200,
-    "after_action_report": 1000,
+    "reflection": 400,
+    "summary": 900,
+    "state": 900,
+    "commitment": 350,
+    "transition": 350,
+    "scene_choice": 250,
+    "after_action_report": 2000,
     "personas_baseline": 350,
     "intake": 1500,
 })

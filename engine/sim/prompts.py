@@ -1,8 +1,13 @@
 """Prompt templates: one file per call purpose in ``prompts/``, rendered with string.Template.
 
-Every user message starts with the call's facts as a ``<context>`` JSON block and ends with the
-question: real models read the block as structured facts, and the built-in simulator served over
-HTTP reads it to write its reply.
+A rendered prompt is ordered for prefix caching (llama.cpp and vLLM prefix caches, OpenAI's
+automatic prompt caching): the system message is one preamble per speaker (a partner, or the
+Scene Master), the same for all of that speaker's calls; the user message starts with the call's
+facts as a ``<context>`` JSON block, ordered stable-first (profiles, the scene) and changing-last
+(transcript, the moment), and ends with the purpose's task (the template's ``[system]`` text)
+and question (its ``[user]`` text). So an agent's successive calls, of any purpose, share the
+preamble and the head of the facts. Real models read the block as structured facts, and the
+built-in simulator served over HTTP reads it to write its reply.
 """
 
 from __future__ import annotations
@@ -46,18 +51,46 @@ def prompt_hash() -> str:
     return digest.hexdigest()[:16]
 
 
+# The speaker of each purpose's prompt; purposes not listed stand alone (their own task is
+# the system message: intake, the personas-only baseline, a user's own calls).
+PARTNER_PURPOSES = frozenset(
+    {"appraisal", "action", "choices", "memory_appraisal", "reflection"}
+)
+SCENE_MASTER_PURPOSES = frozenset({
+    "scene_setup", "perspective", "beat", "options", "summary", "state", "commitment",
+    "transition", "scene_choice", "after_action_report",
+})
+PARTNER_PREAMBLE = Template(
+    "You are $self, one of the two partners in a relationship simulation; $partner is the "
+    "other. You think, feel and act as $self: your profile, synopsis, if-then rules, "
+    "attachment style and history (in the context) shape every answer. Answer each request in "
+    "character, with the JSON it asks for and nothing else."
+)
+SCENE_MASTER_PREAMBLE = Template(
+    "You are the Scene Master of a relationship simulation between $a and $b: you stage "
+    "turning points, narrate what can be seen and heard, frame choices, and observe and judge "
+    "the relationship fairly. You never decide how the partners feel for them and never invent "
+    "events. Answer each request with the JSON it asks for and nothing else."
+)
+
+
 def render(purpose: str, context: dict[str, Any], **names: str) -> list[Message]:
     system, user = _templates()[purpose]
-    facts = orjson.dumps(context).decode()
+    facts = f"{CONTEXT_OPEN}{orjson.dumps(context).decode()}{CONTEXT_CLOSE}"
+    task = system.safe_substitute(names)
+    question = user.safe_substitute(names)
+    if purpose in PARTNER_PURPOSES:
+        preamble = PARTNER_PREAMBLE.safe_substitute(names)
+    elif purpose in SCENE_MASTER_PURPOSES:
+        preamble = SCENE_MASTER_PREAMBLE.safe_substitute(names)
+    else:
+        return [
+            {"role": "system", "content": task},
+            {"role": "user", "content": f"{facts}\n\n{question}"},
+        ]
     return [
-        {"role": "system", "content": system.safe_substitute(names)},
-        {
-            "role": "user",
-            # Facts first, the question last: with the facts ordered stable-first (persona, scene
-            # opening) and changing-last (transcript, the moment), an agent's successive calls
-            # share a long prefix that a serving engine's prefix cache can reuse.
-            "content": f"{CONTEXT_OPEN}{facts}{CONTEXT_CLOSE}\n\n{user.safe_substitute(names)}",
-        },
+        {"role": "system", "content": preamble},
+        {"role": "user", "content": f"{facts}\n\n{task}\n\n{question}"},
     ]
 
 

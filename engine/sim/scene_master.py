@@ -260,7 +260,7 @@ class SceneMaster:
             "setting": scene.setup.setting,
             "goal": frame.goal if frame else "",
         }
-        names = {"self": agent.name, "partner": context["partner"]}
+        names = {"self": agent.name, "partner": context["partner"], **self._names()}
         text = await call_text(
             self.provider,
             prompts.render("perspective", context, **names),
@@ -557,7 +557,8 @@ class SceneMaster:
             context["sample"] = sample + 1
         result = await call_structured(
             self.commitment_provider,
-            prompts.render("commitment", context, self=agent.name, partner=partner.name),
+            prompts.render("commitment", context, self=agent.name, partner=partner.name,
+                           **self._names()),
             CommitmentScore,
             purpose="commitment",
             agent=agent.name,

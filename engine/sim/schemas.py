@@ -10,7 +10,13 @@ EMOTIONS = ("joy", "acceptance", "fear", "surprise", "sadness", "disgust", "ange
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Score = Annotated[int, Field(ge=0, le=10)]
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
+# Text fields are bounded for what each holds, and the bounds travel in the JSON schema: a server
+# that decodes with the schema's grammar (llama.cpp, vLLM) must close the string there, so a
+# small model that falls into a loop ends a field instead of running to its token budget.
+# Each call's budget (engine/llm/budgets.py) covers its schema's longest valid reply.
+Sentence = Annotated[str, Field(min_length=1, max_length=300)]
+Text = Annotated[str, Field(min_length=1, max_length=800)]
+LongText = Annotated[str, Field(min_length=1, max_length=1200)]
 
 
 class _Strict(BaseModel):
@@ -38,10 +44,10 @@ class Emotions(_Strict):
 
 
 class SceneSetup(_Strict):
-    setting: Text
+    setting: Sentence
     conflict: Text
-    goal_a: Text
-    goal_b: Text
+    goal_a: Sentence
+    goal_b: Sentence
     opening: Text
 
 
@@ -66,7 +72,7 @@ Approach = Literal["repair", "assert", "withdraw", "escalate", "deflect", "affir
 
 class Option(_Strict):
     label: Annotated[str, Field(min_length=1, max_length=200)]
-    description: Text
+    description: Sentence
     # Set when the Scene Master framed the option (frame_options); None for self-written ones.
     approach: Approach | None = None
 
@@ -115,9 +121,9 @@ class Choices(_Strict):
 
 class Action(_Strict):
     choice: int = Field(description="1-based number of the chosen option")
-    inner_thoughts: Text
-    line: Text = Field(description="what the character says aloud")
-    behaviour: Text = Field(description="what the character does, briefly")
+    inner_thoughts: Sentence
+    line: Sentence = Field(description="what the character says aloud")
+    behaviour: Sentence = Field(description="what the character does, briefly")
 
     @field_validator("choice")
     @classmethod
@@ -130,7 +136,7 @@ class Action(_Strict):
 
 class Appraisal(_Strict):
     emotions: Emotions
-    inner_thoughts: Text
+    inner_thoughts: Sentence
 
     @classmethod
     def neutral(cls) -> Appraisal:
@@ -160,7 +166,7 @@ class Reflection(_Strict):
 
 class SceneSummary(_Strict):
     summary: Text
-    key_moments: Annotated[list[Text], Field(min_length=1, max_length=6)]
+    key_moments: Annotated[list[Sentence], Field(min_length=1, max_length=6)]
 
 
 class CommitmentScore(_Strict):
@@ -192,7 +198,7 @@ STATE_VALUES: dict[str, tuple[str, ...]] = {
     "breakup_marker": ("none", "soft", "hard", "unknown"),
 }
 STATE_VARIABLES = tuple(STATE_VALUES)
-Evidence = Annotated[str, Field(min_length=1, max_length=400)]
+Evidence = Annotated[str, Field(min_length=1, max_length=250)]
 
 
 class ConflictState(_Strict):
@@ -263,7 +269,7 @@ class RelationshipState(_Strict):
 class SceneChoice(_Strict):
     """The Scene Master's pick among eligible turning points (policy "scene_master")."""
 
-    reason: Text
+    reason: Sentence
     turning_point: str = Field(description="the id of one of the candidates")
 
     @field_validator("turning_point")
@@ -278,13 +284,13 @@ class SceneChoice(_Strict):
 class KeyScene(_Strict):
     scene_index: int = Field(ge=0)
     change: float = Field(description="change in the couple's mean commitment in that scene")
-    why: Text
+    why: Sentence
 
 
 class AfterActionReport(_Strict):
     """The couple-facing report at the end of a simulation."""
 
-    trajectory: Text
+    trajectory: LongText
     key_scenes: Annotated[list[KeyScene], Field(max_length=5)]
     risk_markers: Annotated[list[Evidence], Field(max_length=8)]
     strength_markers: Annotated[list[Evidence], Field(max_length=8)]
