@@ -95,7 +95,9 @@ class SimProvider:
         context = request.context
         if context is None:
             context = context_from_messages(request.messages)
-        value = write_reply(request.purpose, context, request.json_schema, _rng(key, b"reply"))
+        value = write_reply(
+            request.purpose, context, request.json_schema, _rng(key, b"reply"), request.seed
+        )
         structured = request.json_schema is not None
         text = orjson.dumps(value).decode() if structured else str(value)
         finish = "stop"

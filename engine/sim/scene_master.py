@@ -126,6 +126,9 @@ class SceneMaster:
         self.scene: SceneState | None = None
         self.history: list[str] = []
         self.scores: dict[str, list[int]] = {agent1.name: [], agent2.name: []}
+        # Each partner's last satisfaction / alternatives / investment, so the next commitment
+        # call can continue from them (Rusbult's components carry over between scenes).
+        self.components: dict[str, dict[str, int]] = {}
         self.bridge: str | None = None
 
     # -- plan ----------------------------------------------------------------------------------
@@ -547,6 +550,7 @@ class SceneMaster:
             "turning_point": self._tp_context(),
             "scene_index": scene.index,
             "previous_scores": self.scores[agent.name],
+            "previous_components": self.components.get(agent.name),
             "summary": scene.summary.summary,
             "transcript": _visible(scene.transcript),
             "reflections": reflections or {},
@@ -573,13 +577,16 @@ class SceneMaster:
             self.commitment_score_async(agent, reflections), "SceneMaster.commitment_score_async"
         )
 
-    def close_scene(self, scores: dict[str, int]) -> None:
-        """Carry the finished scene's summary and scores forward."""
+    def close_scene(
+        self, scores: dict[str, int], components: dict[str, dict[str, int]] | None = None
+    ) -> None:
+        """Carry the finished scene's summary, scores and score components forward."""
         scene = self._require_scene()
         assert scene.summary is not None
         self.history.append(scene.summary.summary)
         for name, score in scores.items():
             self.scores[name].append(score)
+        self.components.update(components or {})
 
     # -- next scene ----------------------------------------------------------------------------
 

@@ -478,12 +478,18 @@ class Simulation:
     def _apply_scene_end(self, entry: CommitmentEntry, reflections: dict[str, str]) -> None:
         sm = self.scene_master
         scores = {name: c.score for name, c in entry.commitments.items()}
-        sm.close_scene(scores)
+        components = {
+            name: {"satisfaction": c.satisfaction, "quality_of_alternatives": c.alternatives,
+                   "investment": c.investment}
+            for name, c in entry.commitments.items()
+        }
+        sm.close_scene(scores, components)
         if sm.dynamic and sm.outcome is None:
             # A scene can end the relationship (the rule is in engine.sim.selection).
             ended = ending(sm.state, scores, entry.turning_point.category)
             if ended is not None:
-                sm.end(ended, early=True)
+                # Ending in the last scene is the outcome, not an early end.
+                sm.end(ended, early=entry.scene_index + 1 < sm.max_scenes)
         for agent in self.agents:
             agent.remember(entry.summary, "summary", entry.scene_index)
             agent.remember(reflections[agent.name], "reflection", entry.scene_index)

@@ -1,169 +1,60 @@
 """The built-in persona simulator: schema-valid replies written without any LLM.
 
-Each call purpose has a writer that reads the request's context (personas, turning point, what was
-said) and a small latent relationship model (``traits.compatibility``), so different pairs really
-diverge. Randomness comes only from the ``rng`` it is handed, which the provider seeds from the
-simulation seed and the request, so the same seed always gives the same transcript.
+Behind every writer is one small latent model of the couple (``engine.sim.couple``): drawn from
+the simulation seed and the two personas, moved scene by scene by the turning point's strain and
+valence and by the approaches the partners choose. Writers read only the request's context (it
+is also served over HTTP) plus the seed; ``rng`` (seeded from the seed and the request by the
+provider) adds scene-level randomness, so the same seed always gives the same transcript.
+``sim`` output is a behavioural stand-in for testing and demos, not a finding.
 """
 
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from statistics import fmean
 from typing import Any
 
+from engine.sim import phrases as P
+from engine.sim.couple import (
+    HOSTILE,
+    WARM,
+    Couple,
+    Partner,
+    couple_of,
+    received,
+    rusbult,
+    scene_impact,
+    scene_pressure,
+    turn_approaches,
+    turning_point_of,
+    valence_pull,
+)
 from engine.sim.intake_writer import write_intake
 from engine.sim.schemas import EMOTIONS
-from engine.sim.traits import Traits, compatibility, traits_of
-from engine.sim.turning_points import strain_of
+from engine.sim.traits import Traits, traits_of
 
 LABEL = "SIMULATED — no LLM"
+SEED_KEY = "__seed__"  # where write_reply puts the request's seed for the writers
 
 Context = dict[str, Any]
 
-SETTINGS = [
-    "a rain-streaked café window booth",
-    "the kitchen at 11 p.m.",
-    "a crowded rooftop bar",
-    "a parked car outside the apartment",
-    "a quiet trail above the city",
-    "a friend's noisy birthday party",
-    "the laundromat on a Sunday",
-    "a hospital corridor",
-    "a video call with a frozen picture",
-    "the ferry home",
-    "a half-packed living room",
-    "a bench in the botanical garden",
-    "a late train with no free seats",
-    "the back row of a half-empty cinema",
-    "a farmers' market",
-]
-OPENINGS = [
-    "The air feels heavier than usual.",
-    "Neither of them has said the obvious thing yet.",
-    "A phone buzzes on the table and both of them look at it.",
-    "Someone laughs too loudly nearby.",
-    "The silence stretches a beat too long.",
-    "It starts, as these things do, with something small.",
-]
-GOALS = {
-    "secure": ["to understand what {partner} needs", "to stay honest without escalating"],
-    "anxious": ["to hear that {partner} is still in this", "to not be left guessing again"],
-    "avoidant": ["to keep some room to breathe", "to get through this without a big scene"],
-    "fearful": ["to get close without getting hurt", "to test whether {partner} can be trusted"],
-}
-NARRATION = [
-    "{actor} glances at {other}, trying to read the mood before speaking.",
-    "The conversation drifts back to {topic}, and {actor} feels the weight of it.",
-    "{other} goes quiet, and it is {actor}'s turn to decide what happens next.",
-    "A small interruption breaks the tension, but {actor} knows it isn't over.",
-    "{other}'s last words hang in the air; {actor} turns them over.",
-    "Something in {other}'s tone catches {actor} off guard.",
-    "{actor} notices {other}'s hands fidgeting and takes a breath.",
-    "The moment could tip either way, and {actor} feels it.",
-]
-# (label, description, approach) — approach drives which personalities pick it.
+OPENINGS = P.OPENINGS
+# The seed's self-written options (purpose "choices"), each with the approach it expresses.
 OPTIONS = [
-    ("Open up honestly", "Say plainly what you feel, even if it is uncomfortable.", "open"),
-    ("Offer reassurance", "Tell them you are not going anywhere.", "warm"),
-    ("Ask a gentle question", "Find out what is really going on for them.", "curious"),
-    ("Lighten the mood", "Make a joke to take the edge off.", "playful"),
-    ("Push back", "Say you disagree and why.", "confront"),
-    ("Change the subject", "Steer away from this for now.", "avoid"),
-    ("Ask for space", "Say you need time to think before going further.", "avoid"),
-    ("Name the pattern", "Point out that this keeps happening between you.", "confront"),
-]
-LINES = {
-    "open": [
-        "I'll be honest, {partner} — {topic} scares me more than I let on.",
-        "I keep thinking about {topic}, and I'd rather say it than carry it alone.",
-        "This matters to me. You matter to me. That's why I'm nervous.",
-    ],
-    "warm": [
-        "Hey. Whatever happens with {topic}, I'm here.",
-        "{partner}, we'll figure it out together.",
-        "I'm not going anywhere, okay?",
-    ],
-    "curious": [
-        "What's going through your head right now, {partner}?",
-        "Can you tell me what {topic} means to you?",
-        "Help me understand — what do you need?",
-    ],
-    "playful": [
-        "Well, this is a very normal amount of tension for a Tuesday.",
-        "If this were a movie, this is where the music would swell.",
-        "Okay, dramatic pause over. Your move.",
-    ],
-    "confront": [
-        "I don't think that's fair, {partner}.",
-        "We keep circling {topic} and never land.",
-        "I need you to hear me on this, not just nod.",
-    ],
-    "avoid": [
-        "Can we not do this right now?",
-        "Let's talk about something else for a bit.",
-        "I need a minute. I'm not saying no — just not now.",
-    ],
-}
-BEHAVIOUR = {
-    "open": "holds their gaze",
-    "warm": "reaches for their hand",
-    "curious": "leans in",
-    "playful": "grins and nudges them",
-    "confront": "sets the cup down hard",
-    "avoid": "looks away toward the window",
-}
-THOUGHTS = {
-    "joy": "This feels good. I want more moments like this.",
-    "acceptance": "I can live with this. We're okay.",
-    "fear": "What if this is the beginning of the end?",
-    "surprise": "I did not see that coming.",
-    "sadness": "Why does this have to hurt so much?",
-    "disgust": "That crossed a line for me.",
-    "anger": "I'm tired of being the one who bends.",
-    "anticipation": "Something is about to change — I can feel it.",
-}
-# What goes through a partner's head as they act, by the approach they chose.
-INTENTIONS = {
-    "open": ["If I don't say it now, I never will.", "Being honest is scarier than staying quiet."],
-    "warm": ["They need to know I'm on their side.", "Softness first; the rest can wait."],
-    "curious": ["I don't understand them yet, and I want to.", "Ask before assuming."],
-    "playful": ["A little lightness might get us through this.", "Laugh, or this gets heavy."],
-    "confront": ["I'm not letting this slide again.", "Someone has to say it out loud."],
-    "avoid": ["Not tonight. I can't do this tonight.", "If I step back, maybe it passes."],
-}
-FEELINGS = [
-    "closer than before",
-    "uncertain but hopeful",
-    "hurt and wary",
-    "grateful",
-    "restless",
-    "tender",
-    "frustrated",
-    "quietly committed",
-    "confused",
-    "safe",
-]
-TIME_PASSED = [
-    "a few days later",
-    "two weeks later",
-    "a month later",
-    "that same weekend",
-    "three months later",
-    "the following spring",
+    ("Open up honestly", "Say plainly what you feel, even if it is uncomfortable.", "assert"),
+    ("Offer reassurance", "Tell them you are not going anywhere.", "affirm"),
+    ("Ask a gentle question", "Find out what is really going on for them.", "repair"),
+    ("Lighten the mood", "Make a joke to take the edge off.", "deflect"),
+    ("Push back", "Say you disagree and why.", "escalate"),
+    ("Change the subject", "Steer away from this for now.", "deflect"),
+    ("Ask for space", "Say you need time to think before going further.", "withdraw"),
+    ("Apologise", "Own your part and ask what they need.", "repair"),
 ]
 
 
-def _affinity(approach: str, t: Traits) -> float:
-    return {
-        "open": 0.4 * t.openness + 0.3 * (t.attachment == "secure") + 0.2 * t.extraversion,
-        "warm": 0.6 * t.agreeableness + 0.2 * (t.attachment == "anxious"),
-        "curious": 0.5 * t.openness + 0.2 * t.agreeableness,
-        "playful": 0.6 * t.extraversion + 0.1 * (1 - t.neuroticism),
-        "confront": 0.5 * (1 - t.agreeableness) + 0.3 * t.neuroticism,
-        "avoid": 0.4 * (t.attachment in ("avoidant", "fearful")) + 0.3 * (1 - t.extraversion),
-    }[approach]
+# -- reading the context -------------------------------------------------------------------------
 
 
 def _topic(ctx: Context) -> str:
@@ -175,43 +66,113 @@ def _names(ctx: Context) -> tuple[str, str]:
     return str(ctx["a"]["name"]), str(ctx["b"]["name"])
 
 
-def _emotions(ctx: Context, rng: random.Random) -> dict[str, float]:
-    me = traits_of(ctx["self"])
-    strain = strain_of(ctx.get("turning_point", {}).get("id", ""))
-    partner = ctx.get("partner_profile")
-    fit = compatibility(me, traits_of(partner)) if isinstance(partner, dict) else 0.5
-    calm = 1 - me.neuroticism
-    base = {
-        "joy": (1 - strain) * 0.6 + fit * 0.3,
-        "acceptance": fit * 0.5 + me.agreeableness * 0.3,
-        "fear": strain * me.neuroticism * 0.9,
-        "surprise": 0.15 + strain * 0.2,
-        "sadness": strain * 0.5 * (1 - fit),
-        "disgust": strain * 0.2 * (1 - me.agreeableness),
-        "anger": strain * 0.6 * (1 - me.agreeableness) * (1 - calm * 0.5),
-        "anticipation": 0.3 + me.openness * 0.3,
-    }
-    return {e: round(min(1.0, max(0.0, v + rng.uniform(-0.12, 0.12))), 2) for e, v in base.items()}
+def _seed(ctx: Context) -> int:
+    return int(ctx.get(SEED_KEY) or 0)
+
+
+def _pair(ctx: Context) -> Couple:
+    if "a" in ctx and "b" in ctx:
+        return couple_of(_seed(ctx), ctx["a"], ctx["b"])
+    partner = ctx.get("partner_profile") or {"name": str(ctx.get("partner", "partner"))}
+    return couple_of(_seed(ctx), ctx["self"], partner)
+
+
+def _me(ctx: Context) -> Partner:
+    return _pair(ctx).partner(str(ctx["self"].get("name", "")))
+
+
+def _partner_profile(ctx: Context) -> dict[str, Any]:
+    return ctx.get("partner_profile") or {"name": str(ctx.get("partner", "your partner"))}
+
+
+def _turns(ctx: Context) -> list[tuple[str, str | None]]:
+    return turn_approaches(ctx.get("transcript") or [], P.BEHAVIOUR_LOOKUP)
+
+
+def _last_by_other(ctx: Context, me: str) -> str | None:
+    """The approach of the last turn, if the partner (not ``me``) took it."""
+    turns = _turns(ctx)
+    if turns and turns[-1][0] != me:
+        return turns[-1][1]
+    return None
+
+
+def _tone(approach: str | None) -> str:
+    return "warm" if approach in WARM else "tense" if approach in (*HOSTILE, "deflect") else "calm"
+
+
+def _fill(template: str, rng: random.Random, profile: dict[str, Any] | None = None,
+          **words: str) -> str:
+    """Fill a phrase's slots; persona slots ({value}, {love}) from ``profile``."""
+    if profile is not None and "{value" in template:
+        value = P.value_of(profile, rng)
+        words.setdefault("value", value)
+        words.setdefault("value_adj", P.value_adj(value))
+    if profile is not None and "{love" in template:
+        words.setdefault("love", P.love_of(profile))
+    out = template.format_map(_Slots(words))
+    return out[:1].upper() + out[1:]
+
+
+class _Slots(dict[str, str]):
+    def __missing__(self, key: str) -> str:
+        return {"value": "honesty", "value_adj": "honest", "love": "quality time",
+                "topic": "all of this", "p": "you"}.get(key, key)
+
+
+def _clip(value: float) -> float:
+    return round(min(1.0, max(0.0, value)), 2)
+
+
+# -- scene staging ---------------------------------------------------------------------------
+
+
+def _story_mood(ctx: Context) -> str | None:
+    story = " ".join(str(s) for s in ctx.get("story_so_far") or [])[-400:]
+    if any(e in story for e in ENDINGS["cold"]):
+        return "hurt"
+    if any(e in story for e in ENDINGS["warm"]):
+        return "good"
+    return None
+
+
+def _goal(profile: dict[str, Any], other: str, mood: str | None, rng: random.Random) -> str:
+    t = traits_of(profile)
+    pool = P.GOALS[t.attachment] + (P.MOOD_GOALS[mood] if mood else [])
+    return "Wants " + rng.choice(pool).format(p=P.first_name(other)) + "."
 
 
 def _scene_setup(ctx: Context, rng: random.Random) -> dict[str, Any]:
     a, b = _names(ctx)
-    ta, tb = traits_of(ctx["a"]), traits_of(ctx["b"])
+    mood = _story_mood(ctx)
+    _, valence, _ = scene_pressure(turning_point_of(ctx))
+    lead = {
+        "positive": ["There is something to celebrate here, if they let it be one.",
+                     "It could be a good day."],
+        "negative": ["Neither of them wanted this conversation.",
+                     "Both of them have been dreading this."],
+        "mixed": ["It could go either way.", "Nobody knows yet what this will cost."],
+    }[valence]
+    opening = (f"{P.first_name(a)} and {P.first_name(b)}: {_topic(ctx)}. "
+               f"{rng.choice(lead)} {rng.choice(P.OPENINGS)}")
     return {
-        "setting": rng.choice(SETTINGS),
+        "setting": rng.choice(P.SETTINGS),
         "conflict": ctx["turning_point"]["scenario"],
-        "goal_a": "Wants " + rng.choice(GOALS[ta.attachment]).format(partner=b) + ".",
-        "goal_b": "Wants " + rng.choice(GOALS[tb.attachment]).format(partner=a) + ".",
-        "opening": f"{a} and {b}: {ctx['turning_point']['title'].lower()}. {rng.choice(OPENINGS)}",
+        "goal_a": _goal(ctx["a"], b, mood, rng),
+        "goal_b": _goal(ctx["b"], a, mood, rng),
+        "opening": opening,
     }
 
 
 def _perspective(ctx: Context, rng: random.Random) -> str:
-    me = ctx["self"]["name"]
-    return (
-        f"{me} walks into {ctx['setting']} aware of one thing: {ctx['goal'][0].lower()}"
-        f"{ctx['goal'][1:]} {rng.choice(OPENINGS)}"
-    )
+    me = ctx["self"]
+    goal = str(ctx.get("goal") or "Wants to get through this.")
+    style = P.style_of(me)
+    rule = P.rule_of(me, rng)
+    extra = (f" {P.first_name(me)} knows the pattern: {rule[:1].lower()}{rule[1:]}"
+             if rule and rng.random() < 0.5 else f" {rng.choice(P.OPENINGS)}")
+    return (f"{P.first_name(me)} walks into {ctx.get('setting', 'the room')}, {style} as ever, "
+            f"aware of one thing: {goal[:1].lower()}{goal[1:]}{extra}")
 
 
 def _beat(ctx: Context, rng: random.Random) -> dict[str, Any]:
@@ -225,7 +186,13 @@ def _beat(ctx: Context, rng: random.Random) -> dict[str, Any]:
         last_role = "A" if last == a else "B"
         role = last_role if rng.random() < 0.2 else ("B" if last_role == "A" else "A")
     actor, other = (a, b) if role == "A" else (b, a)
-    text = rng.choice(NARRATION).format(actor=actor, other=other, topic=_topic(ctx))
+    turns = _turns(ctx)
+    tone = _tone(turns[-1][1]) if turns else "calm"
+    profile = ctx["a"] if role == "A" else ctx["b"]
+    text = rng.choice(P.NARRATION[tone]).format(
+        actor=P.first_name(actor), other=P.first_name(other), topic=_topic(ctx),
+        setting=ctx.get("setting", "the room"), style=P.style_of(profile),
+    )
     return {"narration": text, "next_actor": role if rng.random() < 0.7 else actor}
 
 
@@ -234,58 +201,165 @@ def _choices(ctx: Context, rng: random.Random) -> dict[str, Any]:
     return {"options": [{"label": label, "description": desc} for label, desc, _ in picks]}
 
 
-def _approach_of(label: str) -> str:
-    return next((ap for lb, _, ap in OPTIONS if lb == label), "open")
+def _options(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    strain, _, _ = scene_pressure(turning_point_of(ctx))
+    actor, a = str(ctx["actor"]), _names(ctx)[0]
+    me, other = (ctx["a"], ctx["b"]) if actor == a else (ctx["b"], ctx["a"])
+    # One warm and one hard option are always on the table, so the choice shows the partner.
+    hard = "escalate" if rng.random() < 0.35 + 0.5 * strain else "withdraw"
+    warm = rng.choice(WARM)
+    rest = [ap for ap in ("repair", "affirm", "assert", "withdraw", "escalate", "deflect")
+            if ap not in (hard, warm)]
+    rng.shuffle(rest)
+    picks = [warm, hard, *rest][: rng.choice((3, 4))]
+    rng.shuffle(picks)
+    words = {"p": P.first_name(other), "topic": _topic(ctx),
+             "value": P.value_of(me, rng), "love": P.love_of(other)}
+    return {"options": [{"text": _fill(rng.choice(P.FRAMED[ap]), rng, **words), "approach": ap}
+                        for ap in picks]}
 
 
-def _style_of(option: dict[str, Any]) -> str:
-    """The simulator's behaviour style for an option: from its approach tag when the Scene
-    Master framed it, else from its label."""
-    tag = option.get("approach")
-    return STYLE_OF_APPROACH[tag] if tag in STYLE_OF_APPROACH else _approach_of(option["label"])
+# -- a partner's moment ----------------------------------------------------------------------
+
+
+def _affinity(approach: str, t: Traits) -> float:
+    att = t.attachment
+    return {
+        "repair": 0.45 * t.agreeableness + 0.25 * t.openness + 0.15 * (att == "secure"),
+        "affirm": 0.45 * t.agreeableness + 0.2 * t.extraversion + 0.15 * (att == "anxious"),
+        "assert": 0.3 * (1 - t.agreeableness) + 0.3 * t.conscientiousness
+        + 0.1 * (att == "secure") + 0.1,
+        "withdraw": 0.3 * (1 - t.extraversion) + 0.35 * (att in ("avoidant", "fearful")) - 0.1,
+        "escalate": 0.45 * t.neuroticism + 0.35 * (1 - t.agreeableness) - 0.25,
+        "deflect": 0.35 * t.extraversion + 0.15 * (1 - t.conscientiousness) + 0.08,
+    }.get(approach, 0.0)
+
+
+def _leaning(approach: str, me: Partner, couple: Couple, heard: str | None, strain: float,
+             emotions: dict[str, float]) -> float:
+    """How much ``me`` leans towards ``approach`` right now (before noise)."""
+    t = me.traits
+    score = _affinity(approach, t)
+    if approach in WARM:
+        score += couple.climate + me.warmth - 0.18
+        score += 0.35 * (emotions.get("joy", 0.3) + emotions.get("acceptance", 0.3)) / 2
+        if heard in WARM:
+            score += 0.25  # warmth invites warmth
+    if approach in HOSTILE:
+        score -= couple.climate
+    if approach == "escalate":
+        score += 0.5 * emotions.get("anger", 0.1) + 0.2 * strain * t.neuroticism
+        if heard == "escalate":
+            score += 0.35 * t.neuroticism  # attacks invite attacks
+        if heard in ("withdraw", "deflect") and t.attachment in ("anxious", "fearful"):
+            score += 0.3  # protest at distance
+    if approach == "withdraw":
+        score += 0.3 * emotions.get("sadness", 0.1)
+        if t.attachment in ("avoidant", "fearful"):
+            score += 0.3 * strain + 0.3 * emotions.get("fear", 0.1)
+            if heard in ("escalate", "assert"):
+                score += 0.3  # pressure sends the avoidant partner out of the room
+    if approach == "assert" and heard in ("withdraw", "deflect"):
+        score += 0.15
+    return score
 
 
 def _action(ctx: Context, rng: random.Random) -> dict[str, Any]:
-    me = traits_of(ctx["self"])
+    couple = _pair(ctx)
+    me = couple.partner(str(ctx["self"]["name"]))
     options = ctx["options"]
-    # Tension carries: a partner who was just attacked leans towards answering in kind.
-    attacked = _last_style(ctx) == "confront"
-    scored = [
-        (
-            _affinity(_style_of(o), me)
-            + rng.uniform(0, 0.35)
-            + (0.25 * me.neuroticism if attacked and _style_of(o) in ("confront", "avoid") else 0)
-            + _drift(ctx, _style_of(o)),
-            i,
-        )
-        for i, o in enumerate(options)
-    ]
-    _, index = max(scored)
-    approach = _style_of(options[index])
-    line = rng.choice(LINES[approach]).format(partner=ctx["partner"], topic=_topic(ctx))
+    strain, _, _ = scene_pressure(turning_point_of(ctx))
+    heard = _last_by_other(ctx, me.name)
+    emotions = ctx.get("emotions") or {}
+    scored = []
+    for i, o in enumerate(options):
+        ap = _approach_of_option(o)
+        scored.append((_leaning(ap, me, couple, heard, strain, emotions) + rng.gauss(0, 0.3),
+                       i, ap))
+    _, index, approach = max(scored)
+    line = _line(ctx, approach, heard, rng)
     return {
         "choice": index + 1,
-        "inner_thoughts": rng.choice(INTENTIONS[approach]),
+        "inner_thoughts": _intention(ctx, approach, rng),
         "line": line,
-        "behaviour": f"{ctx['self']['name']} {BEHAVIOUR[approach]}.",
+        "behaviour": f"{ctx['self']['name']} {rng.choice(P.BEHAVIOUR[approach])}.",
     }
 
 
+def _approach_of_option(option: dict[str, Any]) -> str:
+    tag = option.get("approach")
+    if tag in P.BEHAVIOUR:
+        return str(tag)
+    label = option.get("label")
+    return next((ap for lb, _, ap in OPTIONS if lb == label), "assert")
+
+
+def _line(ctx: Context, approach: str, heard: str | None, rng: random.Random) -> str:
+    me, other = ctx["self"], _partner_profile(ctx)
+    words = {"p": P.first_name(other), "topic": _topic(ctx)}
+    parts = []
+    if heard is not None and rng.random() < 0.7:
+        mood = "warm" if approach in (*WARM, "assert") else "cold"
+        parts.append(rng.choice(P.REACT[(heard, mood)]))
+    parts.append(_fill(rng.choice(P.CORE[approach]), rng, me, **words))
+    if rng.random() < 0.45:
+        parts.append(_fill(rng.choice(P.TAIL[approach]), rng, me, love=P.love_of(other),
+                           **words))
+    return " ".join(parts)
+
+
+def _intention(ctx: Context, approach: str, rng: random.Random) -> str:
+    thought = rng.choice(P.INTENTIONS[approach])
+    rule = P.rule_of(ctx["self"], rng)
+    if rule and rng.random() < 0.3:
+        return f"{thought} I know myself: {rule[:1].lower()}{rule[1:]}"
+    return thought
+
+
 def _appraisal(ctx: Context, rng: random.Random) -> dict[str, Any]:
-    emotions = _emotions(ctx, rng)
-    # The last line heard colours the feeling: warmth lifts it, an attack or a retreat stings.
-    style = _last_style(ctx)
-    if style is not None and ctx.get("transcript") and ctx["transcript"][-1].get("actor") != ctx[
-        "self"
-    ].get("name"):
-        shift = {"warm": 0.2, "curious": 0.12, "open": 0.08, "playful": 0.04,
-                 "avoid": -0.12, "confront": -0.22}[style]
-        for e in ("joy", "acceptance"):
-            emotions[e] = round(min(1.0, max(0.0, emotions[e] + shift)), 2)
-        for e in ("anger", "sadness"):
-            emotions[e] = round(min(1.0, max(0.0, emotions[e] - shift)), 2)
+    couple = _pair(ctx)
+    me = couple.partner(str(ctx["self"]["name"]))
+    t = me.traits
+    strain, valence, _ = scene_pressure(turning_point_of(ctx))
+    heard = _last_by_other(ctx, me.name)
+    hit = received(heard, t.attachment)
+    before = ctx.get("current_emotions") or {}
+    carry = (
+        (before.get("joy", 0.4) + before.get("acceptance", 0.4)) / 2
+        - (before.get("anger", 0.2) + before.get("sadness", 0.2) + before.get("fear", 0.2)) / 3
+        if before else 0.15
+    )
+    mood = (0.3 * valence_pull(valence, strain) + 0.6 * hit + 0.35 * carry
+            + 0.8 * (couple.bond - 0.5) + rng.gauss(0, 0.12))
+    emotions = {
+        "joy": 0.35 + 0.45 * mood,
+        "acceptance": 0.35 + 0.4 * mood + 0.15 * t.agreeableness,
+        "fear": 0.1 + 0.45 * strain * t.neuroticism - 0.2 * mood
+        + (0.2 if heard == "withdraw" and t.attachment in ("anxious", "fearful") else 0),
+        "surprise": 0.12 + 0.25 * abs(hit) + 0.1 * strain,
+        "sadness": 0.15 - 0.35 * mood + 0.1 * strain,
+        "disgust": 0.04 - 0.2 * mood * (1.2 - t.agreeableness),
+        "anger": 0.1 - 0.4 * mood * (1.3 - t.agreeableness)
+        + (0.2 if heard == "escalate" and t.attachment == "avoidant" else 0),
+        "anticipation": 0.25 + 0.25 * t.openness + 0.15 * strain,
+    }
+    emotions = {e: _clip(v + rng.uniform(-0.08, 0.08)) for e, v in emotions.items()}
     dominant = max(emotions, key=emotions.__getitem__)
-    return {"emotions": emotions, "inner_thoughts": THOUGHTS[dominant]}
+    words = {"p": P.first_name(_partner_profile(ctx))}
+    parts = []
+    if heard is not None:
+        pool = P.HEARD[heard]
+        parts.append(rng.choice(pool.get(t.attachment, pool["_"])).format(**words))
+    parts.append(_fill(rng.choice(P.THOUGHTS[dominant]), rng, ctx["self"], **words))
+    return {"emotions": emotions, "inner_thoughts": " ".join(parts)}
+
+
+# Word-boundary lexicon for identity memories: a memory is dark by what happened in it, not by
+# a word like "never" ("I never felt more accompanied" is a warm memory).
+_DARK = re.compile(r"\b(divorc\w*|died|death|funeral|lost|alone|lonel\w*|hurt\w*|cried|afraid|"
+                   r"scared|abandon\w*|left me|betray\w*|fight|fought|broke\w*|sick|ashamed)\b")
+_BRIGHT = re.compile(r"\b(loved?|laugh\w*|joy|proud|accompanied|friend\w*|happ\w*|warm\w*|"
+                     r"taught|learned|best|favourite|favorite|kind\w*|together|celebrat\w*)\b")
 
 
 def _memory_appraisal(ctx: Context, rng: random.Random) -> dict[str, Any]:
@@ -293,173 +367,159 @@ def _memory_appraisal(ctx: Context, rng: random.Random) -> dict[str, Any]:
     out = []
     for item in ctx["memories"]:
         text = str(item["text"]).lower()
-        dark = any(w in text for w in ("divorce", "left", "lost", "alone", "hurt", "died", "never"))
-        emotions = {e: round(rng.uniform(0.0, 0.3), 2) for e in EMOTIONS}
-        if dark:
-            emotions["sadness"] = round(0.5 + 0.4 * me.neuroticism, 2)
-            emotions["fear"] = round(0.3 + 0.4 * me.neuroticism, 2)
+        dark, bright = len(_DARK.findall(text)), len(_BRIGHT.findall(text))
+        emotions = {e: round(rng.uniform(0.0, 0.25), 2) for e in EMOTIONS}
+        if dark > bright:
+            emotions["sadness"] = _clip(0.5 + 0.4 * me.neuroticism + rng.uniform(-0.1, 0.1))
+            emotions["fear"] = _clip(0.3 + 0.4 * me.neuroticism + rng.uniform(-0.1, 0.1))
+        elif bright:
+            emotions["joy"] = _clip(0.5 + 0.3 * rng.random())
+            emotions["acceptance"] = _clip(0.4 + 0.3 * rng.random())
         else:
-            emotions["joy"] = round(0.5 + 0.3 * rng.random(), 2)
+            emotions["anticipation"] = _clip(0.3 + 0.3 * me.openness)
+        if dark and bright:  # bittersweet
+            emotions["joy"] = max(emotions["joy"], _clip(0.35 + 0.2 * rng.random()))
         out.append({"index": item["index"], "emotions": emotions})
     return {"appraisals": out}
 
 
+# -- after the scene ---------------------------------------------------------------------------
+
+
+def _grade(impact: float) -> int:
+    return 2 if impact > 1.0 else 1 if impact > 0.3 else 0 if impact > -0.3 else (
+        -1 if impact > -1.0 else -2)
+
+
+def _felt(ctx: Context, me: Partner) -> float:
+    strain, valence, _ = scene_pressure(turning_point_of(ctx))
+    return scene_impact(me, _turns(ctx), strain, valence, None)
+
+
 def _reflection(ctx: Context, rng: random.Random) -> dict[str, Any]:
-    me = ctx["self"]["name"]
-    partner = ctx["partner"]
-    feeling = rng.choice(FEELINGS)
-    return {
-        "reflection": f"{me} thinks back on {_topic(ctx)} and feels {feeling} about {partner}.",
-        "feeling_towards_partner": feeling,
-    }
+    me = _me(ctx)
+    grade = _grade(_felt(ctx, me) + rng.gauss(0, 0.3))
+    words = {"me": P.first_name(ctx["self"]), "p": P.first_name(_partner_profile(ctx)),
+             "topic": _topic(ctx)}
+    feeling = rng.choice(P.FEELINGS[grade])
+    text = (f"{_fill(rng.choice(P.REFLECT[grade]), rng, ctx['self'], **words)} "
+            f"Thinking back on {_topic(ctx)}, {words['me']} feels {feeling} about {words['p']}.")
+    return {"reflection": text, "feeling_towards_partner": feeling}
+
+
+ENDINGS = {
+    "warm": ["They ended closer than they started.", "By the end, they were on the same side.",
+             "They left it in a better place than they found it."],
+    "mixed": ["They ended somewhere in between.", "Some of it was settled; some of it wasn't.",
+              "Nothing was decided, but nothing broke either."],
+    "cold": ["They ended with things left unsaid.", "It ended colder than it began.",
+             "They went to bed on opposite sides of it."],
+}
+
+
+def _did(turn: dict[str, Any], approach: str | None, profiles: dict[str, dict[str, Any]],
+         other: str, rng: random.Random) -> str:
+    name = str(turn.get("actor", ""))
+    subj, _, poss = P.pronouns(profiles.get(name, {}))
+    verb = rng.choice(P.DID.get(approach or "assert", P.DID["assert"]))
+    return f"{P.first_name(name)} {verb.format(poss=poss, subj=subj, other=P.first_name(other))}"
 
 
 def _summary(ctx: Context, rng: random.Random) -> dict[str, Any]:
     a, b = _names(ctx)
+    transcript = ctx.get("transcript") or []
+    turns = _turns(ctx)
+    profiles = {a: ctx["a"], b: ctx["b"]}
     moments = [
-        f"{step['actor']} chose to {_lower_first(step['option'])}: \u201c{step['line']}\u201d"
-        for step in ctx.get("transcript", [])
-    ] or [f"{a} and {b} said little."]
-    warm = sum(_turn_style(s) in ("open", "warm", "curious") for s in ctx.get("transcript", []))
-    tone = "closer than they started" if warm * 2 >= len(moments) else "with things left unsaid"
-    # The same choice twice reads as one sentence, not a stutter.
-    choices = dict.fromkeys(m.split(":")[0] + "." for m in moments)
+        f"{_did(t, ap, profiles, b if actor == a else a, rng)}: \u201c{str(t['line'])[:160]}\u201d"
+        for t, (actor, ap) in zip(transcript, turns, strict=True)
+    ] or [f"{P.first_name(a)} and {P.first_name(b)} said little."]
+    warm = sum(ap in WARM for _, ap in turns)
+    cold = sum(ap in HOSTILE for _, ap in turns)
+    tone = "warm" if warm > cold else "cold" if cold > warm else "mixed"
+    deeds = list(dict.fromkeys(m.split(":")[0] for m in moments))[:3]
     summary = (
-        f"At {ctx['setting']}, {a} and {b} faced {_topic(ctx)}. "
-        f"{' '.join(list(choices)[:3])} They ended {tone}."
+        f"At {ctx.get('setting', 'home')}, {P.first_name(a)} and {P.first_name(b)} faced "
+        f"{_topic(ctx)}. {'; then '.join(deeds)}. {rng.choice(ENDINGS[tone])}"
     )
     return {"summary": summary, "key_moments": moments[:6]}
 
 
 def _commitment(ctx: Context, rng: random.Random) -> dict[str, Any]:
-    me, partner = traits_of(ctx["self"]), traits_of(ctx["partner_profile"])
-    fit = compatibility(me, partner)
-    strain = strain_of(ctx["turning_point"]["id"])
+    couple = _pair(ctx)
+    me = couple.partner(str(ctx["self"]["name"]))
+    strain, valence, tags = scene_pressure(turning_point_of(ctx))
     previous: list[int] = ctx.get("previous_scores") or []
-    emotions = ctx.get("emotions") or {}
-    positive = fmean([emotions.get("joy", 0.4), emotions.get("acceptance", 0.4)])
-    negative = fmean(
-        [emotions.get("anger", 0.2), emotions.get("sadness", 0.2), emotions.get("fear", 0.2)]
-    )
-    start = (
-        5.0
-        + 4.0 * (fit - 0.5)
-        + {"secure": 0.8, "anxious": 0.6, "avoidant": -0.8, "fearful": -0.4}[me.attachment]
-    )
-    prev = previous[-1] if previous else start
-    category = ctx["turning_point"]["category"]
-    pull = 0.0
-    if me.attachment == "avoidant" and category == "Deepening or Milestones":
-        pull -= 0.8
-    if me.attachment == "anxious" and category == "Challenges or Tests":
-        pull -= 0.6
-    if category == "Transitions or Endings":
-        pull -= 0.7
-    delta = 2.2 * (fit - 0.5) - 1.3 * strain * me.neuroticism + 1.6 * (positive - negative) + pull
-    satisfaction = _clamp(prev + delta + rng.uniform(-0.7, 0.7))
-    investment = _clamp(
-        2 + 0.6 * len(previous) + 3 * me.conscientiousness + (me.attachment == "anxious")
-    )
-    alternatives = _clamp(10 * (1 - fit) * (0.6 + 0.4 * me.extraversion) + rng.uniform(-1, 1))
-    commitment = _clamp(0.55 * satisfaction + 0.3 * investment + 0.15 * (10 - alternatives))
-    direction = (
-        "grew" if commitment > prev + 0.5 else "slipped" if commitment < prev - 0.5 else "held"
-    )
-    reasoning = (
-        f"After {_topic(ctx)}, {ctx['self']['name']}'s commitment {direction}: satisfaction "
-        f"{satisfaction}/10, alternatives {alternatives}/10, investment {investment}/10; "
-        f"{me.attachment} attachment shapes how the strain of this scene lands."
+    turns = _turns(ctx)
+    impact = scene_impact(me, turns, strain, valence, ctx.get("emotions"))
+    s = rusbult(me, ctx.get("previous_components"), previous, impact, rng.gauss(0, 0.5),
+                strain, valence, tags)
+    commitment = _round(s.commitment)
+    prev = previous[-1] if previous else None
+    direction = ("settled at" if prev is None else "grew to" if commitment > prev
+                 else "slipped to" if commitment < prev else "held at")
+    first = P.first_name(ctx["self"])
+    other = P.first_name(_partner_profile(ctx))
+    reasons = [f"After {_topic(ctx)}, {first}'s commitment {direction} {commitment}/10."]
+    cause = _weightiest(turns, me)
+    if cause is not None:
+        actor, ap = cause
+        who = first if actor == me.name else other
+        verb = rng.choice(P.DID[ap]).format(poss="their", subj="they", other="the other")
+        heavy = abs(received(ap, me.traits.attachment)) > 0.5
+        effect = "counted for a lot" if heavy else "mattered"
+        reasons.append(f"That {who} {verb} {effect}.")
+    lens = {
+        "anxious": ["Distance is what {f} feels most.", "{f} reads silence as an answer."],
+        "avoidant": ["Pressure is what {f} feels most.", "{f} needs room more than words."],
+        "fearful": ["{f} wants closeness and braces for it at once."],
+        "secure": ["{f} takes the long view.", "{f} judges the pattern, not one night."],
+    }[me.traits.attachment]
+    reasons.append(rng.choice(lens).format(f=first))
+    reasons.append(
+        f"Satisfaction {_round(s.satisfaction)}/10, alternatives {_round(s.alternatives)}/10, "
+        f"investment {_round(s.investment)}/10"
+        + (" (some of it lost this time)." if s.lost > 0.3 else ".")
     )
     return {
-        "satisfaction": satisfaction,
-        "quality_of_alternatives": alternatives,
-        "investment": investment,
+        "satisfaction": _round(s.satisfaction),
+        "quality_of_alternatives": _round(s.alternatives),
+        "investment": _round(s.investment),
         "commitment": commitment,
-        "reasoning": reasoning,
+        "reasoning": " ".join(reasons),
     }
+
+
+def _weightiest(turns: list[tuple[str, str | None]], me: Partner) -> tuple[str, str] | None:
+    best: tuple[float, str, str] | None = None
+    for actor, ap in turns:
+        if ap is None:
+            continue
+        weight = abs(received(ap, me.traits.attachment)) if actor != me.name else 0.2
+        if best is None or weight > best[0]:
+            best = (weight, actor, ap)
+    return (best[1], best[2]) if best else None
+
+
+def _round(value: float) -> int:
+    return int(max(0, min(10, round(value))))
 
 
 def _transition(ctx: Context, rng: random.Random) -> dict[str, Any]:
     a, b = _names(ctx)
-    when = rng.choice(TIME_PASSED)
+    when = rng.choice(P.TIME_PASSED)
+    summary = str(ctx.get("summary", ""))
+    after = ("still warm from the last time" if any(e in summary for e in ENDINGS["warm"])
+             else "still sore from the last time" if any(e in summary for e in ENDINGS["cold"])
+             else "not quite sure where they stand")
     return {
-        "bridge": f"{when.capitalize()}, {a} and {b} find themselves facing "
-        f"{ctx['next']['title'].lower()}.",
+        "bridge": f"{when.capitalize()}, {P.first_name(a)} and {P.first_name(b)}, {after}, "
+        f"find themselves facing {ctx['next']['title'].lower()}.",
         "time_passed": when,
     }
 
 
-def _clamp(value: float) -> int:
-    return int(max(0, min(10, round(value))))
-
-
-# The Scene Master's approach tags, mapped onto the simulator's behaviour styles.
-STYLE_OF_APPROACH = {
-    "repair": "curious",
-    "affirm": "warm",
-    "assert": "open",
-    "escalate": "confront",
-    "withdraw": "avoid",
-    "deflect": "playful",
-}
-STYLE_OF_BEHAVIOUR = {text: style for style, text in BEHAVIOUR.items()}
-HOSTILE = ("confront", "avoid")
-FRAMED = {
-    "repair": ["Apologise for {their} part in {topic} and ask what {partner} needs.",
-               "Acknowledge how {partner} feels about {topic} and offer to try again."],
-    "assert": ["Say plainly what {they_} need from {partner} about {topic}.",
-               "Name the boundary {they_} won't cross over {topic}."],
-    "withdraw": ["Go quiet and step away from the conversation about {topic}.",
-                 "Say {they_} need space and leave the room."],
-    "escalate": ["Blame {partner} for how {topic} went wrong.",
-                 "Bring up every past time {partner} let {them} down."],
-    "deflect": ["Make a joke to steer away from {topic}.",
-                "Change the subject to something easier."],
-    "affirm": ["Tell {partner} how much they matter, whatever happens with {topic}.",
-               "Thank {partner} for being honest about {topic}."],
-}
-
-
-def _turn_style(turn: dict[str, Any]) -> str | None:
-    tag = turn.get("approach")
-    if tag in STYLE_OF_APPROACH:
-        return STYLE_OF_APPROACH[tag]
-    behaviour = str(turn.get("behaviour", ""))
-    for text, style in STYLE_OF_BEHAVIOUR.items():
-        if behaviour.endswith(text + "."):
-            return style
-    option = turn.get("option")
-    return _approach_of(option) if option else None
-
-
-def _last_style(ctx: Context) -> str | None:
-    transcript = ctx.get("transcript") or []
-    return _turn_style(transcript[-1]) if transcript else None
-
-
-def _drift(ctx: Context, style: str) -> float:
-    """How the story so far tilts a choice: a strained couple reaches for conflict more."""
-    strain = strain_of((ctx.get("turning_point") or {}).get("id", ""))
-    return 0.2 * strain if style in HOSTILE else 0.0
-
-
-def _options(ctx: Context, rng: random.Random) -> dict[str, Any]:
-    strain = strain_of(ctx["turning_point"]["id"])
-    approaches = list(FRAMED)
-    rng.shuffle(approaches)
-    # Strained scenes put a harsh option on the table; calm ones a warm one.
-    must = "escalate" if rng.random() < 0.3 + 0.6 * strain else "affirm"
-    picks = [must, *[a for a in approaches if a != must]][: rng.choice((3, 4))]
-    rng.shuffle(picks)
-    actor, (a, b) = ctx["actor"], _names(ctx)
-    partner = b if actor == a else a
-    words = {"partner": partner, "topic": _topic(ctx), "they_": "you", "them": "you",
-             "their": "your"}
-    return {
-        "options": [
-            {"text": rng.choice(FRAMED[ap]).format(**words), "approach": ap} for ap in picks
-        ]
-    }
+# -- the relationship's state ----------------------------------------------------------------
 
 
 def _quote(turn: dict[str, Any]) -> str:
@@ -469,64 +529,68 @@ def _quote(turn: dict[str, Any]) -> str:
 def _state(ctx: Context, rng: random.Random) -> dict[str, Any]:
     transcript = ctx.get("transcript") or []
     tp = ctx["turning_point"]
-    strain = strain_of(tp["id"])
-    fit = compatibility(traits_of(ctx["a"]), traits_of(ctx["b"]))
-    styles = [_turn_style(t) for t in transcript]
-    hostile = [t for t, st in zip(transcript, styles, strict=True) if st in HOSTILE]
-    warm = [t for t, st in zip(transcript, styles, strict=True) if st in ("warm", "curious")]
+    strain, valence, tags = scene_pressure(turning_point_of(ctx))
+    couple = _pair(ctx)
+    turns = _turns(ctx)
+    hostile = [t for t, (_, ap) in zip(transcript, turns, strict=True) if ap in HOSTILE]
+    warm = [t for t, (_, ap) in zip(transcript, turns, strict=True) if ap in WARM]
+    repairs = [t for t, (_, ap) in zip(transcript, turns, strict=True) if ap == "repair"]
     commitment = ctx.get("commitment_so_far")
-    low = commitment is not None and commitment < 5
+    c = 6.0 if commitment is None else float(commitment)
     index = int(ctx.get("scene_index", 0))
-    category = tp["category"]
+    category = tp.get("category", "")
     previous = ctx.get("previous_state") or {}
     none_seen = "not shown in this scene"
 
-    def ev(turns: list[dict[str, Any]]) -> str:
-        return _quote(turns[-1]) if turns else none_seen
+    def ev(turns_: list[dict[str, Any]]) -> str:
+        return _quote(turns_[-1]) if turns_ else none_seen
 
     if not hostile:
-        conflict = "none" if strain < 0.45 else "brewing"
+        conflict = "none" if strain < 0.45 or warm else "brewing"
     elif len(warm) > len(hostile):
         conflict = "repaired"
     else:
         conflict = "unresolved" if strain > 0.5 or len(hostile) > 1 else "active"
-    repairs = [t for t in transcript if t.get("approach") == "repair"] or warm
-    if not repairs:
+    if not (repairs or warm):
         repair = "none"
-    elif len(warm) >= len(hostile):
+    elif len(warm) > len(hostile):
         repair = "successful"
     else:
-        repair = "failed" if hostile[-1] is transcript[-1] else "attempted"
-    clarity = (
-        "explicit"
-        if category in ("Deepening or Milestones",) or (warm and index >= 3)
-        else "unclear" if index < 2 else previous.get("clarity", "tacit")
-    )
-    constraints = "none" if index < 2 else "emerging" if index < 5 else "accrued"
-    alternatives = (
-        "hot" if category == "Challenges or Tests" and fit < 0.5 and rng.random() < 0.5
-        else "salient" if fit < 0.45 or (low and rng.random() < 0.4) else "quiet"
-    )
+        repair = "failed" if hostile and transcript and hostile[-1] is transcript[-1] else (
+            "attempted")
+    clarity = previous.get("clarity") if previous.get("clarity") in ("tacit", "explicit") else (
+        "unclear")
+    if warm and (category == "Deepening or Milestones" or "labels" in tags or index >= 3):
+        clarity = "explicit"
+    elif clarity == "unclear" and index >= 1:
+        clarity = "tacit"
+    ties = previous.get("constraints") if previous.get("constraints") in (
+        "emerging", "accrued") else "none"
+    if tags & {"home", "constraints", "money", "marriage", "children"} or index >= 2:
+        ties = "accrued" if ties == "emerging" or index >= 6 else "emerging"
+    heat = (1.6 * strain if tags & {"alternatives", "jealousy", "dating"} and valence != "positive"
+            else 0.0) + 0.35 * (5.5 - c) + 3.0 * (0.5 - couple.bond) + rng.gauss(0, 0.4)
+    alternatives = "hot" if heat > 1.6 else "salient" if heat > 0.6 else "quiet"
     transition = (
-        "underway" if category == "Transitions or Endings"
-        else "upcoming" if rng.random() < 0.12 else "none"
+        "underway" if category == "Transitions or Endings" or "distance" in tags
+        else "upcoming" if "future" in tags or rng.random() < 0.08 else "none"
     )
-    network = rng.choice(
-        ("supportive", "neutral", "mixed") if fit >= 0.5 else ("neutral", "mixed", "opposed")
-    )
+    approval = couple.network + 0.03 * (c - 5.5) + rng.gauss(0, 0.12)
+    network = ("supportive" if approval > 0.7 else "neutral" if approval > 0.5
+               else "mixed" if approval > 0.35 else "opposed")
     # Breakup talk follows sustained hostility in a couple whose commitment is already low.
-    pressure = len(hostile) - len(warm) + (2 if low else 0) + (1 if strain > 0.6 else 0)
-    if previous.get("breakup_marker") in ("soft", "hard"):
-        pressure += 1
-    breakup = "hard" if pressure >= 4 and fit < 0.55 else "soft" if pressure >= 2 else "none"
+    pressure = (len(hostile) - len(warm) + (2 if c < 4.5 else 0) + (1 if c < 3.5 else 0)
+                + (1 if "ending" in tags and valence != "positive" else 0)
+                + (1 if previous.get("breakup_marker") in ("soft", "hard") else 0))
+    breakup = ("hard" if pressure >= 4 and c < 4.5 else "soft" if pressure >= 2 and c < 6.5
+               else "none")
     return {
         "conflict": {"value": conflict, "evidence": ev(hostile or transcript)},
-        "repair_outcome": {"value": repair, "evidence": ev(repairs)},
+        "repair_outcome": {"value": repair, "evidence": ev(repairs or warm)},
         "clarity": {"value": clarity, "evidence": ev(warm) if clarity == "explicit" else none_seen},
-        "constraints": {"value": constraints,
-                        "evidence": f"{index + 1} scenes into the relationship"},
+        "constraints": {"value": ties, "evidence": f"{index + 1} scenes into the relationship"},
         "alternatives": {"value": alternatives, "evidence": ev(hostile) if hostile else none_seen},
-        "transition": {"value": transition, "evidence": tp["title"]},
+        "transition": {"value": transition, "evidence": tp.get("title", none_seen)},
         "network": {"value": network, "evidence": none_seen},
         "breakup_marker": {"value": breakup, "evidence": ev(hostile) if hostile else none_seen},
     }
@@ -569,12 +633,16 @@ def _after_action_report(ctx: Context, rng: random.Random) -> dict[str, Any]:
             strengths.append(f"repair made and acknowledged in {title}")
         if st.get("clarity") == "explicit":
             strengths.append(f"clarity gained in {title}")
-    outcome = ctx.get("outcome") or ("together" if means and means[-1] >= 4 else "separated")
     first, last = (means[0], means[-1]) if means else (5.0, 5.0)
+    outcome = ctx.get("outcome") or ("together" if last >= 4 else "separated")
     verb = "rose" if last > first + 0.5 else "fell" if last < first - 0.5 else "held steady"
+    # Confidence follows the latent picture: distance from the threshold, the trend, the risks.
+    trend = (last - first) * (1 if outcome == "together" else -1)
+    margin = (last - 4.0) * (1 if outcome == "together" else -1)
+    p = 0.55 + 0.06 * max(-2.0, margin) + 0.03 * trend - 0.01 * len(risks) + rng.uniform(0, 0.04)
     return {
-        "trajectory": f"Over {len(scenes)} scenes the commitment of {a} and {b} {verb}, "
-        f"from {first:.1f} to {last:.1f} out of 10.",
+        "trajectory": f"Over {len(scenes)} scenes the commitment of {P.first_name(a)} and "
+        f"{P.first_name(b)} {verb}, from {first:.1f} to {last:.1f} out of 10.",
         "key_scenes": [
             {"scene_index": s["scene_index"], "change": c,
              "why": f"{s['title']}: {str(s['summary'])[:200]}"}
@@ -583,7 +651,7 @@ def _after_action_report(ctx: Context, rng: random.Random) -> dict[str, Any]:
         "risk_markers": risks[:8],
         "strength_markers": strengths[:8],
         "predicted_outcome": outcome,
-        "probability": round(min(0.95, 0.55 + abs(last - 5) / 12 + rng.uniform(0, 0.05)), 2),
+        "probability": round(min(0.95, max(0.5, p)), 2),
     }
 
 
@@ -645,16 +713,18 @@ def fill_schema(
 
 
 def write_reply(
-    purpose: str, context: Context | None, json_schema: dict[str, Any] | None, rng: random.Random
+    purpose: str,
+    context: Context | None,
+    json_schema: dict[str, Any] | None,
+    rng: random.Random,
+    seed: int | None = None,
 ) -> Any:
-    """The simulator's reply: a JSON-able value for structured calls, a string for text calls."""
+    """The simulator's reply: a JSON-able value for structured calls, a string for text calls.
+    ``seed`` (the simulation's) picks the latent couple; it is part of every request."""
     writer = WRITERS.get(purpose)
     if writer is not None and context is not None:
-        return writer(context, rng)
+        return writer({**context, SEED_KEY: seed or 0}, rng)
     if json_schema is not None:
         return fill_schema(json_schema, rng)
     return "(simulated reply) " + rng.choice(OPENINGS)
 
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]

@@ -46,7 +46,12 @@ async def run_multiple_simulations():
 
 
 def _complete(log, names) -> None:
-    assert [e.scene_index for e in log] == list(range(10))
+    # All ten scenes, unless the couple separated early (engine.sim.selection.ending: only
+    # after a scene that leaves the mean commitment below 4 or a partner at 2 or less).
+    assert [e.scene_index for e in log] == list(range(len(log))) and 1 <= len(log) <= 10
+    if len(log) < 10:
+        last = [c.score for c in log[-1].commitments.values()]
+        assert sum(last) / len(last) < 4 or min(last) <= 2
     for entry in log:
         assert entry.summary and entry.turning_point.title
         assert set(entry.commitments) == set(names)
