@@ -142,8 +142,8 @@ class SimulationScreen(Screen[None]):
             yield Transcript(id="transcript")
             with VerticalScroll(id="sim-side"):
                 yield TrajectoryPlot(id="plot")
-                yield Static(id="sim-state")
                 yield Static(id="sim-stats")
+                yield Static(id="sim-state")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -8,6 +8,7 @@ come back into view (or a sort needs every row current).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -49,6 +50,7 @@ class Cell(Text):
 
 
 STATE_WIDTH = 32
+_ERROR_CLASS = re.compile(r"^[A-Z]\w*(Error|Exception): ")
 
 
 def state_detail(row: SimRow) -> str:
@@ -56,6 +58,9 @@ def state_detail(row: SimRow) -> str:
     if row.state in ("running", "waiting"):
         return row.activity
     detail = row.reason or ""
+    if row.state == "failed":
+        # "StructuredOutputError: commitment (A) failed…": the call matters, not the class.
+        detail = _ERROR_CLASS.sub("", detail, count=1)
     if row.state == "failed" and row.failed_call and row.failed_call not in detail:
         detail = f"{row.failed_call}: {detail}" if detail else row.failed_call
     return "" if detail == row.state else detail
