@@ -116,6 +116,7 @@ class BatchScreen(Screen[None]):
         self._seen_version = -1
         self._state_for: tuple[str | None, int] = (None, -1)
         self._actions_seen: tuple[bool, ...] = ()
+        self._table_height = -1
         self.sort_columns = [key for key, _, _ in COLUMNS]
 
     def compose(self) -> ComposeResult:
@@ -179,6 +180,7 @@ class BatchScreen(Screen[None]):
         ), layout=False)  # fixed height: a layout pass per tick would cost ~10× the paint
         table = self.query_one(SimTable)
         table.sync(state, now)
+        self._fit_table()
         selected = table.selected_id
         self._sync_dialogue(selected)
         self._sync_state_panel(selected)
@@ -198,6 +200,20 @@ class BatchScreen(Screen[None]):
             self._interval = want
             self._timer.stop()
             self._timer = self.set_interval(want, self.tick)
+
+    def on_resize(self) -> None:
+        self._fit_table()
+
+    def _fit_table(self) -> None:
+        """Give the table the lines its rows need, up to 65 % of the room below the header
+        (at least 4); the panels get the rest. Changes only when the row count or the
+        terminal does, so it costs no layout pass on an ordinary tick."""
+        table = self.query_one(SimTable)
+        room = self.size.height - 4  # header (3) and footer (1)
+        want = max(4, min(table.row_count + 1, int(room * 0.65)))
+        if want != self._table_height:
+            self._table_height = want
+            table.styles.height = want
 
     def _update_commitment(self) -> None:
         table = self.query_one(SimTable)
