@@ -53,11 +53,14 @@ async def test_follow_a_run_another_writer_is_writing(tmp_path: Path) -> None:
             await wait_for(pilot, lambda: session.state.done == 3, timeout=40,
                            what="the writer's batch ends, seen through the log")
             await task
+            await runner.aclose()  # the writer lets go of the run
             await wait_for(pilot, lambda: not session.following, what="writer gone")
             table = app.screen.query_one(SimTable)
             await wait_for(pilot, lambda: table.get_cell("s0001", "state").plain
                            .startswith("completed"), what="rows follow")
     finally:
+        if not task.done():
+            runner.cancel_all()
         await asyncio.gather(task, return_exceptions=True)
         await runner.aclose()
 
@@ -145,7 +148,8 @@ async def test_state_panel_sort_scene_convention_and_warnings(tmp_path: Path) ->
         assert state.recent_retries and state.recent_retries[-1].reason in body.replace("\n", "")
         await pilot.press("escape")
         # The simulation screen: the scene in the header is the table's; state per scene.
-        await pilot.press("home", "enter")
+        table.move_cursor(row=table.get_row_index("s0001"))  # a completed one
+        await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, SimulationScreen), what="drill")
         sim = app.screen
         sim_id = sim.sim_id

@@ -210,7 +210,9 @@ class BatchScreen(Screen[None]):
         terminal does, so it costs no layout pass on an ordinary tick."""
         table = self.query_one(SimTable)
         room = self.size.height - 4  # header (3) and footer (1)
-        want = max(4, min(table.row_count + 1, int(room * 0.65)))
+        # rows + the header line + a horizontal scrollbar's line (columns outgrow a narrow
+        # terminal)
+        want = max(4, min(table.row_count + 2, int(room * 0.65)))
         if want != self._table_height:
             self._table_height = want
             table.styles.height = want

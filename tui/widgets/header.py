@@ -45,7 +45,9 @@ def header_text(
     text.append(f"calls {count(prog.calls_done)}/{count(prog.calls_planned)}  "
                 f"scenes {prog.scenes_done}/{prog.scenes_total}  calls/s {rate}  ")
     text.append(f"retries {state.retries}", style="yellow" if state.retries else "")
-    text.append(f"  fallbacks {state.fallbacks}  tokens {count(state.tokens)}  ")
+    if state.fallbacks:  # narrow terminals: room for the clock and ETA
+        text.append(f"  fallbacks {state.fallbacks}", style="yellow")
+    text.append(f"  tokens {count(state.tokens)}  ")
     if state.cost_usd:
         text.append(f"cost ${state.cost_usd:,.4f}  ")
     if now is None:
