@@ -165,7 +165,7 @@ def test_subcommand_help_has_descriptions_and_show_opens_latest(tmp_path: Path) 
     for command in ("runs", "show", "resume", "export", "rerun", "dash"):
         out = subprocess.run([sys.executable, "-m", "tui.cli", command, "--help"],
                              capture_output=True, text=True, check=True).stdout
-        usage, _, rest = out.partition("\n\n")
+        _, _, rest = out.partition("\n\n")
         assert rest.strip() and not rest.lstrip().startswith(("positional", "options")), command
     run_dir = asyncio.run(finished_run(tmp_path))
     out = subprocess.run([sys.executable, "-m", "tui.cli", "show", "--out", str(run_dir.parent)],
