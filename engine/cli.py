@@ -65,7 +65,12 @@ def build_parser(
         module = importlib.import_module(path)
         module.add_parser(sub)
         modules[name] = module
-    for subparser in sub.choices.values():
+    helps = {action.dest: action.help for action in sub._choices_actions}
+    for name, subparser in sub.choices.items():
+        if not subparser.description and helps.get(name):
+            # `relsim X --help` says what X does, not just its usage.
+            text = str(helps[name])
+            subparser.description = text[:1].upper() + text[1:] + "."
         # Also accepted after the command (`relsim run demo --personas DIR`); SUPPRESS keeps a
         # value given before the command.
         subparser.add_argument("--personas", dest="personas_dir", metavar="DIR",

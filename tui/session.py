@@ -63,6 +63,8 @@ class Session:
         self.closed = False
         self.recent: deque[EventBase] = deque(maxlen=RECENT_EVENTS)
         self._unsubscribe: Callable[[], None] | None = None
+        self.offset: int | None = None  # read-only runs: how far the log has been read
+        self.writer_alive = False
         if runner is not None:
             self._unsubscribe = runner.subscribe(self.recent.append)
 
@@ -78,17 +80,88 @@ class Session:
 
     @classmethod
     def from_run(cls, run_dir: Path) -> Session:
+        """A past run, read-only. Its log is followed (read from the last offset on each
+        ``poll``), so a run another process is writing stays current."""
         from engine.batch.reader import RunReader
 
         reader = RunReader(run_dir)
         spec = _manifest_spec(reader.manifest)
-        state = reader.state()
-        if state.finished_at is None:
+        session = cls(reader.rows_state(), title=str(spec.get("name", run_dir.name)),
+                      model=str(spec.get("model", "sim")), run_dir=Path(run_dir))
+        session.offset = 0
+        session.poll(initial=True)
+        return session
+
+    # -- following a run written by another process -------------------------------------------
+
+    @property
+    def following(self) -> bool:
+        """True while another process holds this read-only run (it is being written)."""
+        return self.runner is None and self.writer_alive
+
+    def poll(self, *, initial: bool = False) -> int:
+        """Fold the events appended to the run log since the last poll (read-only runs only).
+        Returns how many were read."""
+        if self.runner is not None or self.run_dir is None or self.offset is None:
+            return 0
+        from engine.batch.reader import read_manifest, read_new_events
+        from engine.batch.runlist import is_locked
+
+        state = self.state
+        events: list[EventBase] = []
+        while True:  # the whole log at first; then what one read brings per poll
+            chunk, self.offset = read_new_events(self.run_dir, self.offset)
+            if chunk and initial and not events:
+                state.started_at = chunk[0].t
+            for event in chunk:
+                state.apply(event)
+            events = chunk if not initial else events + chunk[-1:]
+            if not initial or not chunk:
+                break
+        if not initial:
+            self.recent.extend(events)
+        self.writer_alive = is_locked(self.run_dir)
+        if self.writer_alive:
+            state.finished_at = None
+        elif state.finished_at is None or events:
             # A past run's clock stops at its last manifest update, not at "now".
-            updated = reader.manifest.get("updated")
-            state.finished_at = float(updated) if updated else state.started_at
-        return cls(state, title=str(spec.get("name", run_dir.name)),
-                   model=str(spec.get("model", "sim")), run_dir=Path(run_dir))
+            try:
+                updated = read_manifest(self.run_dir).get("updated")
+            except (RelsimError, OSError):
+                updated = None
+            last = events[-1].t if events else state.started_at
+            state.finished_at = float(updated) if updated else last
+        return len(events)
+
+    def go_live(self) -> BatchRunner:
+        """Take over this past run (its lock) so it can be resumed or rerun here; from now on
+        it is a live session. Raises RelsimError if another process holds it."""
+        if self.runner is not None:
+            return self.runner
+        from engine.batch.runner import BatchRunner
+
+        assert self.run_dir is not None
+        runner = BatchRunner.open(self.run_dir)
+        self.runner = runner
+        self.state = runner.state
+        self.offset = None
+        self.closed = False
+        self._unsubscribe = runner.subscribe(self.recent.append)
+        return runner
+
+    def resume(self) -> int:
+        """Resume the unfinished simulations (a past run becomes live). Returns how many."""
+        runner = self.go_live()
+        queued = runner.resume_unfinished()
+        if queued and not self.running:
+            self.start()
+        return queued
+
+    @property
+    def resumable(self) -> list[str]:
+        from engine.batch.runner import is_resumable
+
+        return [r.sim_id for r in self.state.rows.values() if is_resumable(r.state, r.reason)]
 
     # -- running ---------------------------------------------------------------------------
 
@@ -125,10 +198,14 @@ class Session:
     def cancel_all(self) -> None:
         self._live().cancel_all()
 
+    @property
+    def draining(self) -> bool:
+        return self.running and self.state.draining
+
     def rerun(self, sim_ids: list[str] | None) -> list[str]:
         """Rerun the given simulations (None: every failed one); restarts the run loop if it
-        had ended. Returns the ids actually queued."""
-        runner = self._live()
+        had ended. A past run becomes live. Returns the ids actually queued."""
+        runner = self.go_live() if self.runner is None else self.runner
         if sim_ids is None:
             queued = runner.rerun_failed()
         else:

@@ -278,8 +278,8 @@ class RunReader:
                 for _, _, obj in _scan_lines(data[: cut + 1], 0):
                     yield obj
 
-    def state(self) -> BatchState:
-        """Batch state rebuilt from the log (rows from the manifest)."""
+    def rows_state(self) -> BatchState:
+        """A batch state with the manifest's rows and nothing folded in yet."""
         state = BatchState()
         spec = self.manifest.get("spec", {})
         for sim_id, info in self.manifest.get("sims", {}).items():
@@ -292,6 +292,11 @@ class RunReader:
                     seed=info.get("seed", 0),
                 )
             )
+        return state
+
+    def state(self) -> BatchState:
+        """Batch state rebuilt from the log (rows from the manifest)."""
+        state = self.rows_state()
         first_t: float | None = None
         for obj in self.iter_objects():
             try:
@@ -389,3 +394,31 @@ class RunReader:
                         }
                     )
         return rows
+
+
+def read_new_events(
+    run_dir: Path, offset: int, max_bytes: int = 1 << 23
+) -> tuple[list[EventBase], int]:
+    """The events appended to ``run_dir``'s log since byte ``offset`` and the offset to read
+    from next: complete lines only, so a line still being written is read on the next call
+    (tail-follow of a log another process writes). At most ``max_bytes`` are read per call."""
+    path = Path(run_dir) / EVENTS
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return [], offset
+    if size <= offset:
+        return [], offset
+    with open(path, "rb") as f:
+        f.seek(offset)
+        data = f.read(min(size - offset, max_bytes))
+    cut = data.rfind(b"\n")
+    if cut < 0:
+        return [], offset
+    events: list[EventBase] = []
+    for _, _, obj in _scan_lines(data[: cut + 1], offset):
+        try:
+            events.append(parse_event(obj))
+        except ValueError:
+            continue
+    return events, offset + cut + 1

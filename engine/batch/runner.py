@@ -72,6 +72,15 @@ PRIORITY_RESUMED = 0
 PRIORITY_FRESH = 1
 
 
+def planned_scene_calls(spec: BatchSpec) -> float:
+    """Calls one scene of ``spec`` is planned to take (progress displays start from this)."""
+    from engine.batch.spec import calls_per_simulation
+
+    scenes = max(1, spec.scenes)
+    return calls_per_simulation(spec.scenes, spec.beats, policy=spec.policy,
+                                commitment_samples=spec.commitment_samples) / scenes
+
+
 def is_resumable(state: str, reason: str | None) -> bool:
     """Unfinished work: never ended, or stopped by an interrupt (not by a user's cancel)."""
     if state in ("pending", "running", "waiting"):
@@ -153,7 +162,7 @@ class BatchRunner:
 
     def _init_common(self, spec: BatchSpec) -> None:
         self.spec = spec
-        self.state = BatchState()
+        self.state = BatchState(planned_scene_calls=planned_scene_calls(spec))
         self._slots: dict[str, _Slot] = {}
         self._queue: list[tuple[int, int, str]] = []
         self._order = 0
@@ -273,6 +282,7 @@ class BatchRunner:
             reader = RunReader(run_dir)
             self._provider = provider if provider is not None else self._resolve_provider()
             self.state = reader.state()
+            self.state.planned_scene_calls = planned_scene_calls(self.spec)
             self._manifest = ManifestKeeper(run_dir / MANIFEST, manifest)
             manifest["status"] = "running"
             for sim_id, info in manifest["sims"].items():
@@ -343,7 +353,8 @@ class BatchRunner:
         """Run until every queued simulation has ended (completed, failed or cancelled), or until
         ``drain()``/``cancel_all()``/a fatal endpoint error stops the batch."""
         await self._start()
-        self._draining = self.interrupted = False
+        self._draining = self.interrupted = self.state.draining = False
+        self.state.finished_at = None  # a rerun after the end: the clock runs again
         assert self._wakeup is not None
         try:
             while True:
@@ -375,7 +386,7 @@ class BatchRunner:
     def cancel_all(self, *, interrupted: bool = False) -> None:
         """Cancel everything still pending or running. ``interrupted`` marks them resumable."""
         reason = INTERRUPTED if interrupted else "cancelled"
-        self._draining = True
+        self._draining = self.state.draining = True
         self.interrupted = self.interrupted or interrupted
         for slot in list(self._slots.values()):
             if slot.task is not None or (slot.state == "pending" and not interrupted):
@@ -384,7 +395,7 @@ class BatchRunner:
 
     def drain(self) -> None:
         """Start nothing new; running simulations stop after the scene they are in."""
-        self._draining = True
+        self._draining = self.state.draining = True
         self.interrupted = True
         self._poke()
 

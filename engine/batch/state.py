@@ -22,10 +22,13 @@ from engine.events import (
     EventBase,
     Narration,
     RetryWarning,
+    SceneEnded,
     SceneStarted,
     SimStateChanged,
+    SimulationCompleted,
     SimulationFailed,
     SimulationStarted,
+    StateInferred,
 )
 
 STATES = ("pending", "running", "waiting", "completed", "failed", "cancelled")
@@ -53,7 +56,29 @@ class SimRow:
     started_at: float | None = None
     ended_at: float | None = None
     reason: str | None = None
+    failed_call: str = ""  # the call purpose whose failure ended the simulation
+    scene_calls: int = 0  # calls since the last completed scene (for the ETA)
+    # The relationship's state variables after the latest scene (value per variable), the
+    # scene they describe, and the outcome once the simulation completed.
+    rel_state: dict[str, str] = field(default_factory=dict)
+    rel_state_scene: int | None = None
+    outcome: str | None = None
     version: int = 0
+
+    def new_attempt(self, attempt: int) -> None:
+        """A rerun starts from nothing: the old attempt's scores and state are not its."""
+        self.attempt = attempt
+        self.trajectory = {}
+        self.scene = 0
+        self.current_scene = None
+        self.turning_point = ""
+        self.scene_calls = 0
+        self.rel_state = {}
+        self.rel_state_scene = None
+        self.outcome = None
+        self.failed_call = ""
+        self.reason = None
+        self.started_at = self.ended_at = None
 
     @property
     def pair(self) -> str:
@@ -110,6 +135,12 @@ class BatchState:
         default_factory=lambda: deque(maxlen=RECENT_DIALOGUE)
     )
     endpoints: dict[str, EndpointRow] = field(default_factory=dict)
+    # Progress: calls a scene is planned to take (from the spec), and the calls and scenes
+    # seen so far (the observed pace replaces the plan once scenes end).
+    planned_scene_calls: float = 0.0
+    scene_calls_seen: int = 0
+    scenes_seen: int = 0
+    draining: bool = False  # no new simulation starts; running ones stop after their scene
     version: int = 0
 
     def add_row(self, row: SimRow) -> None:
@@ -163,6 +194,7 @@ class BatchState:
             self.cached_prompt_tokens += event.cached_prompt_tokens
             self.completion_tokens += event.completion_tokens
             self.cost_usd += event.cost_usd
+            row.scene_calls += 1
             if row.state == "running":
                 row.activity = "generating"
         elif isinstance(event, Narration):
@@ -182,6 +214,17 @@ class BatchState:
                 )
         elif isinstance(event, CallFailed):
             self.fallbacks += event.fallback
+            if not event.fallback:
+                row.failed_call = event.purpose
+        elif isinstance(event, SceneEnded):
+            self.scenes_seen += 1
+            self.scene_calls_seen += row.scene_calls
+            row.scene_calls = 0
+        elif isinstance(event, StateInferred):
+            row.rel_state = {k: str(v.get("value", "?")) for k, v in event.state.items()}
+            row.rel_state_scene = event.scene_index
+        elif isinstance(event, SimulationCompleted):
+            row.outcome = event.outcome
         elif isinstance(event, SceneStarted):
             row.current_scene = event.scene_index
             row.turning_point = event.turning_point.title
@@ -195,7 +238,10 @@ class BatchState:
         elif isinstance(event, SimulationStarted):
             row.num_scenes = event.num_scenes
             row.scene = event.start_scene
+            row.scene_calls = 0
         elif isinstance(event, SimStateChanged):
+            if event.attempt > row.attempt:
+                row.new_attempt(event.attempt)
             self._set_state(row, event.state)
             row.attempt = event.attempt
             row.reason = event.reason

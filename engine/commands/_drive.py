@@ -10,7 +10,6 @@ import signal
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.text import Text
 
 from engine.present.console import ProgressLine, print_summary, stdout_console
 from engine.textsafe import printable
@@ -27,12 +26,10 @@ async def _show_progress(progress: ProgressLine, console: Console) -> None:
     if console.is_terminal:
         from rich.live import Live
 
-        with Live(
-            Text(progress.text()), console=console, auto_refresh=False, transient=True
-        ) as live:
+        with Live(progress.render(), console=console, auto_refresh=False, transient=True) as live:
             while True:
                 await asyncio.sleep(REFRESH_S)
-                live.update(Text(progress.text()), refresh=True)
+                live.update(progress.render(), refresh=True)
     else:
         while True:
             await asyncio.sleep(PLAIN_EVERY_S)

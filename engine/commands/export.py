@@ -7,32 +7,18 @@ from typing import Any
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("export", help="export commitment scores (sim × scene × partner)")
+    p = sub.add_parser(
+        "export", help="export commitment scores (sim × scene × partner)",
+        description="Export a run's commitment scores and relationship state: one long row per "
+        "simulation × scene × partner, with a 0-based scene_index (the dashboard's `e` writes "
+        "the same rows).")
     p.add_argument("run_dir", metavar="RUN_DIR")
     p.add_argument("--format", choices=("csv", "jsonl"), default="csv")
     p.add_argument("-o", "--output", default="-", help="output file (default: stdout)")
 
 
 def run(args: argparse.Namespace) -> int:
-    import csv
-    import sys
+    from engine.batch.export import export_run
 
-    import orjson
-
-    from engine.batch.reader import RunReader
-
-    rows = RunReader(args.run_dir).scene_rows()
-    out = sys.stdout if args.output == "-" else open(args.output, "w", newline="", encoding="utf-8")  # noqa: SIM115
-    try:
-        if args.format == "jsonl":
-            for row in rows:
-                out.write(orjson.dumps(row).decode() + "\n")
-        else:
-            if rows:
-                writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-                writer.writeheader()
-                writer.writerows(rows)
-    finally:
-        if out is not sys.stdout:
-            out.close()
+    export_run(args.run_dir, args.output, args.format)
     return 0

@@ -8,8 +8,10 @@ from typing import Any
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("show", help="summarise a run, or print one simulation's transcript")
-    p.add_argument("run_dir", metavar="RUN_DIR")
+    p.add_argument("run_dir", metavar="RUN_DIR", nargs="?", default=None,
+                   help="a run directory (default: the latest run in --out)")
     p.add_argument("sim_id", nargs="?", metavar="SIM_ID")
+    p.add_argument("--out", default="logs", help="where runs live (for the latest run)")
     p.add_argument("--attempt", type=int, default=None, help="attempt to show (default: latest)")
     p.add_argument("--all", action="store_true", help="list every simulation in the summary")
     p.add_argument("--report", action="store_true",
@@ -24,7 +26,16 @@ def run(args: argparse.Namespace) -> int:
     from engine.present.format import safe
     from engine.present.transcript import print_transcript
 
-    reader = RunReader(args.run_dir)
+    run_dir = args.run_dir
+    if run_dir is None:
+        from engine.batch.runlist import list_runs
+        from engine.errors import ConfigError
+
+        runs = list_runs(args.out)
+        if not runs:
+            raise ConfigError(f"no runs in {args.out}; give a RUN_DIR")
+        run_dir = runs[-1].run_dir
+    reader = RunReader(run_dir)
     console = stdout_console()
     if args.sim_id:
         reader.sim_info(args.sim_id)

@@ -14,8 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from engine.batch.state import BatchState
-from engine.present.format import STATE_STYLE, cached_share, count, duration, safe
-from engine.present.rate import CallRate, eta
+from engine.present.format import STATE_STYLE, bar, cached_share, count, duration, safe
+from engine.present.rate import CallRate, eta, progress
 
 if TYPE_CHECKING:
     from engine.sim.records import CommitmentEntry
@@ -24,26 +24,41 @@ PER_SIM_TABLE_MAX = 40
 
 
 class ProgressLine:
-    """The one-line progress of a running batch, from its state (sampled on a timer)."""
+    """The live progress of a running batch, from its state (sampled on a timer): a bar over
+    the calls done of the calls planned, then scenes, simulations and rates."""
 
-    def __init__(self, state: BatchState) -> None:
+    def __init__(self, state: BatchState, width: int = 24) -> None:
         self.state = state
         self.rate = CallRate()
+        self.width = width
 
-    def text(self, now: float | None = None) -> str:
+    def render(self, now: float | None = None) -> Text:
         st = self.state
         now = time.time() if now is None else now
         rate = self.rate.sample(now, st.calls)
+        prog = progress(st)
         c = st.counts
-        parts = [f"done {st.done}/{st.total}", f"✔ {c['completed']}", f"✖ {c['failed']}"]
+        text = Text()
+        text.append(bar(prog.fraction, self.width).replace(" ", "░"), style="cyan")
+        text.append(f" {prog.fraction * 100:3.0f}%  ", style="bold")
+        text.append(f"calls {count(prog.calls_done)}/{count(prog.calls_planned)}  "
+                    f"scenes {prog.scenes_done}/{prog.scenes_total}  "
+                    f"sims {st.done}/{st.total} (✔ {c['completed']} ✖ {c['failed']}")
         if c["cancelled"]:
-            parts.append(f"cancelled {c['cancelled']}")
-        running = f"running {c['running'] + c['waiting']}"
+            text.append(f" cancelled {c['cancelled']}")
+        text.append(")")
+        running = f"  running {c['running'] + c['waiting']}"
         if c["waiting"]:
             running += f" (waiting {c['waiting']})"
-        parts += [running, f"retries {st.retries}", f"tokens {count(st.tokens)}",
-                  f"{rate:.1f} calls/s", f"ETA {duration(eta(st, now))}"]
-        return " · ".join(parts)
+        text.append(running)
+        text.append(f"  retries {st.retries}  tokens {count(st.tokens)}  {rate:.1f} calls/s  "
+                    f"ETA {duration(eta(st, self.rate.steady, prog))}")
+        if st.draining:
+            text.append("  draining…", style="bold yellow")
+        return text
+
+    def text(self, now: float | None = None) -> str:
+        return self.render(now).plain
 
 
 def stdout_console() -> Console:

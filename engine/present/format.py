@@ -79,3 +79,20 @@ def cached_share(prompt_tokens: int, cached_prompt_tokens: int) -> str:
     if not prompt_tokens:
         return "--"
     return f"{100 * cached_prompt_tokens / prompt_tokens:.0f} %"
+
+
+def scene_label(scene_done: int, num_scenes: int, state: str, current: int | None) -> str:
+    """``2/6``: the scene a running simulation is in (1-based, as the transcript numbers
+    scenes), else the scenes it completed. One convention for the table and the transcript."""
+    n = current + 1 if state in ("running", "waiting") and current is not None else scene_done
+    return f"{n}/{num_scenes}"
+
+
+def clip(text: str, width: int) -> str:
+    """``text`` cut to ``width`` characters with an ellipsis when it did not fit."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``1 simulation``, ``2 simulations``."""
+    return f"{n} {word if n == 1 else (many or word + 's')}"

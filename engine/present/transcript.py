@@ -33,7 +33,7 @@ from engine.events import (
     SimulationStarted,
     StateInferred,
 )
-from engine.present.format import bar, model_label, safe
+from engine.present.format import model_label, safe
 from engine.textsafe import printable
 
 EMOTIONS = ("joy", "acceptance", "fear", "surprise", "sadness", "disgust", "anger", "anticipation")
@@ -98,11 +98,16 @@ class TranscriptRenderer:
             hearing = f" (hearing {event.responding_to})" if event.responding_to else ""
             line = _join(("    ", ""), (event.agent, self.colour(event.agent)),
                          (f"{hearing} feels ", "dim"))
-            for name in EMOTIONS:
-                value = event.emotions.get(name, 0.0)
-                line.append(f"{name[:4]}", style="dim")
-                line.append(bar(value), style="green" if value >= 0.5 else "dim green")
-                line.append(" ")
+            # Whole names, strongest first; emotions below 0.05 are left out.
+            felt = sorted(((event.emotions.get(n, 0.0), n) for n in EMOTIONS), reverse=True)
+            shown = [(v, n) for v, n in felt if v >= 0.05]
+            for i, (value, name) in enumerate(shown):
+                line.append(", " if i else "", style="dim")
+                line.append(name, style="bold" if value >= 0.5 else "")
+                line.append(f" {value:.1f}", style="green" if value >= 0.5 else "dim green")
+            if not shown:
+                line.append("nothing strongly", style="dim")
+            line.append(" ")
             if event.fallback:
                 line.append("(fallback)", style="yellow")
             out.append(line)

@@ -56,11 +56,14 @@ async def test_filter_sort_dialogue_export_runs_help(tmp_path: Path) -> None:
         await pilot.press("d")
         await pilot.pause(0.3)
         assert {line[:5] for line in dialogue.lines} == {"s0001", "s0002", "s0003"}
-        # Export the commitment table.
+        # Export: the rows of `relsim export` (sim × scene × partner, 0-based scene_index).
         await pilot.press("e")
-        path = app.session.run_dir / "commitment_table.csv"
+        path = app.session.run_dir / "export.csv"
         rows = list(csv.DictReader(path.open()))
-        assert len(rows) == 3 * 2 and {r["sim_id"] for r in rows} == set(state.rows)
+        assert len(rows) == 3 * 2 * 2 and {r["sim_id"] for r in rows} == set(state.rows)
+        assert {r["scene_index"] for r in rows} == {"0", "1"}
+        assert main(["export", str(app.session.run_dir), "-o", str(tmp_path / "cli.csv")]) == 0
+        assert (tmp_path / "cli.csv").read_text() == path.read_text()  # one convention
         # Every action is in the command palette too.
         titles = {c.title for c in app.get_system_commands(screen)}
         for action in ("Cancel", "Cancel all", "Rerun", "Rerun failed", "Transcript", "Filter",

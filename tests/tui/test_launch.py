@@ -86,9 +86,11 @@ async def test_launch_demo_batch(tmp_path: Path) -> None:
         assert screen.query_one("#name", Input).value == "demo"
         assert len(screen.chosen) == 4
         assert static_text(screen, "#estimate").startswith("12 simulations")
-        assert screen.extra["sim"]["latency"] > 0
+        assert "latency=0.2" in screen.query_one("#sim", Input).value  # the [sim] fields
         await set_input(pilot, screen, "#scenes", "1")
         await set_input(pilot, screen, "#beats", "1")
+        screen.query_one("#start").scroll_visible(animate=False)  # the form scrolls
+        await pilot.pause()
         await pilot.click("#start")
         await wait_for(pilot, lambda: isinstance(app.screen, BatchScreen), what="batch screen")
         table = app.screen.query_one(SimTable)
@@ -97,3 +99,78 @@ async def test_launch_demo_batch(tmp_path: Path) -> None:
         await wait_for(pilot, lambda: state.done == 12, timeout=40, what="completion")
         assert state.counts["completed"] == 12
         assert app.session.runner.spec.sim == {"latency": 0.2, "jitter": 0.3, "malformed": 0.03}
+
+
+async def test_launch_keys_focus_marks_and_files(tmp_path: Path) -> None:
+    """Focus starts in the list (space picks, letters do not type into the search), Down from
+    the search returns to the list, picks read ☑/☐, the count and "1 simulation" show, quit is
+    in the footer; a plan of picked turning points sets policy fixed; the form saves as TOML
+    and opens again; esc after a launch returns to the form."""
+    from textual.widgets import Select
+
+    from engine.batch.spec import load_batch
+    from tests.tui.conftest import screen_text
+
+    app = RelsimApp(out_dir=tmp_path / "logs", frozen=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, LaunchScreen), what="launch")
+        screen = app.screen
+        personas = screen.query_one("#personas", SelectionList)
+        search = screen.query_one("#search", Input)
+        assert personas.has_focus
+        await pilot.pause(0.3)  # the footer is laid out after the first frame
+        text = screen_text(app)
+        assert "☐" in text and "☑" not in text and "▐X▌" not in text
+        assert "q Quit" in text and "? Help" in text
+        await pilot.press("space")  # picks the first persona
+        await pilot.pause()
+        assert len(screen.chosen) == 1 and "☑" in screen_text(app)
+        await pilot.press("o")  # the runs browser, not an "o" in the search box
+        assert search.value == ""
+        await wait_for(pilot, lambda: not isinstance(app.screen, LaunchScreen), what="runs")
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is screen, what="back to launch")
+        await pilot.press("slash", *"kw")
+        assert search.has_focus and search.value == "kw"
+        await pilot.press("down")
+        assert personas.has_focus
+        await pilot.press("space")
+        await pilot.pause()
+        assert len(screen.chosen) == 2
+        assert "2 picked" in str(screen.query_one("#persona-count").render())
+        await set_input(pilot, screen, "#scenes", "2")
+        await set_input(pilot, screen, "#beats", "1")
+        assert static_text(screen, "#estimate").startswith("1 simulation ·")
+        # Turning points picked from the list become the plan; the policy turns fixed.
+        points = screen.query_one("#turning-points", SelectionList)
+        first, second = (str(points.get_option_at_index(i).value) for i in (0, 1))
+        points.select(second)
+        points.select(first)
+        await pilot.pause()
+        assert screen.query_one("#plan", Input).value == f"{second}, {first}"
+        assert screen.query_one("#policy", Select).value == "fixed"
+        await set_input(pilot, screen, "#sim", "latency=0, malformed=0.5")
+        assert screen.spec is not None and screen.spec.sim == {"latency": 0.0, "malformed": 0.5}
+        # Save as TOML, then open it again.
+        path = tmp_path / "saved.toml"
+        await pilot.press("ctrl+w")
+        await pilot.pause()
+        app.screen.query_one("#path", Input).value = str(path)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: path.exists(), what="saved file")
+        saved = load_batch(path)
+        assert saved.plan == [second, first] and saved.policy == "fixed"
+        assert saved.sim == {"latency": 0.0, "malformed": 0.5} and saved.scenes == 2
+        await set_input(pilot, screen, "#name", "changed")
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        app.screen.query_one("#path", Input).value = str(path)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.query_one("#name", Input).value == "batch",
+                       what="file loaded")
+        await set_input(pilot, screen, "#sim", "latency=0")
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: isinstance(app.screen, BatchScreen), what="batch screen")
+        await pilot.press("escape")  # back to the form; the batch keeps running
+        await wait_for(pilot, lambda: app.screen is screen, what="the form again")
+        await app.session.shutdown()

@@ -65,3 +65,37 @@ def test_launch_screen_snapshot(snap_compare, tmp_path: Path) -> None:  # type: 
 async def _settle(pilot) -> None:  # type: ignore[no-untyped-def]
     # Two timer ticks: rows, panels and the commitment summary are painted.
     await pilot.pause(0.6)
+
+
+# The sizes of issue #15: at 100×30 the footer keeps q Quit and ? Help and every row shows; at
+# 200×55 the panes grow (the transcript reflows to its pane).
+SMALL, LARGE = (100, 30), (200, 55)
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["100x30", "200x55"])
+def test_batch_screen_sizes(snap_compare, run_dir: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    app = RelsimApp(run_dir=run_dir, frozen=True)
+    assert snap_compare(app, terminal_size=size, run_before=_settle)
+
+
+@pytest.mark.parametrize("size", [SMALL, LARGE], ids=["100x30", "200x55"])
+def test_simulation_screen_sizes(snap_compare, run_dir: Path, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+    async def drill(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _settle(pilot)
+        await pilot.press("enter")
+        await pilot.pause(0.4)
+        await pilot.press("home")
+        await pilot.pause(0.1)
+
+    app = RelsimApp(run_dir=run_dir, frozen=True)
+    assert snap_compare(app, terminal_size=size, run_before=drill)
+
+
+def test_launch_screen_small(snap_compare, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    async def pick(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause(0.1)
+        await pilot.press("f2")
+        await pilot.pause(0.3)
+
+    app = RelsimApp(out_dir=tmp_path / "logs", frozen=True)
+    assert snap_compare(app, terminal_size=SMALL, run_before=pick)

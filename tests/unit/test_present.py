@@ -28,19 +28,32 @@ def test_call_rate_over_a_window() -> None:
     assert rate.sample(110.0, 40) == 0.0  # the window slid past the burst
 
 
-def test_eta_counts_scenes_not_only_finished_simulations() -> None:
-    state = BatchState()
+def test_eta_from_calls_owed_per_simulation() -> None:
+    """Progress counts calls: planned per scene until scenes end, then the observed pace; an
+    ended simulation owes nothing, a draining batch owes only the scenes in progress."""
+    from engine.events import CallCompleted
+    from engine.present.rate import progress
+
+    state = BatchState(planned_scene_calls=10.0)
     state.started_at = 1000.0
     for i in (1, 2):
         state.add_row(SimRow(f"s{i}", ("A", "B"), num_scenes=4))
-    assert eta(state, 1010.0) is None  # nothing done yet: unknown
+    assert eta(state, None) is None  # no rate yet: unknown
+    assert progress(state).calls_planned == 80
     for i in (1, 2):
         state.apply(SimStateChanged(sim_id=f"s{i}", state="running"))
-        state.rows[f"s{i}"].scene = 2  # half of every simulation, none finished
-    assert eta(state, 1010.0) == 10.0
+    call = {"purpose": "beat", "latency_s": 0.1, "prompt_tokens": 1, "completion_tokens": 1,
+            "attempts": 1}
+    for _ in range(5):  # half of the first scene of s1: the ETA moves before any scene ends
+        state.apply(CallCompleted(sim_id="s1", **call))
+    assert progress(state).calls_left == 75.0
+    assert eta(state, 5.0) == 15.0
+    state.draining = True  # only s1's and s2's current scenes are left
+    assert progress(state).calls_left == 5.0 + 10.0
+    state.draining = False
     for i in (1, 2):
         state.apply(SimStateChanged(sim_id=f"s{i}", state="completed"))
-    assert eta(state, 1020.0) == 0.0
+    assert eta(state, 5.0) == 0.0
 
 
 def test_run_listing(tmp_path: Path) -> None:

@@ -78,8 +78,11 @@ def open_dashboard(
             code = app.run()
     finally:
         root.handlers = saved
-    if app.session is not None and app.session.run_dir is not None and app.session.live_mode:
-        print(f"run directory: {app.session.run_dir}")
+    session = app.session
+    if session is not None and session.run_dir is not None and session.live_mode:
+        print(f"run directory: {session.run_dir}")
+        if session.resumable:  # as the CLI prints after an interrupted run
+            print(f"Resume with: relsim resume {session.run_dir}")
     return int(code or 0)
 
 

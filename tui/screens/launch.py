@@ -1,29 +1,73 @@
-"""Launch: build a batch (personas, pairing, plan, beats, replicates, model, concurrency),
-see how many simulations and calls it will make, and start it. Errors show inline."""
+"""Launch: build a batch (personas, pairing, scene policy and plan, beats, replicates, model,
+simulator options, concurrency), see how many simulations and calls it will make, and start it.
+Open any batch file, save the form as one. Errors show inline."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.segment import Segment
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widgets import Button, Footer, Input, Label, Select, SelectionList, Static
+from textual.widgets._toggle_button import ToggleButton
 
 from engine.errors import ConfigError
-from engine.present.format import SIM_LABEL, count, safe
+from engine.present.format import SIM_LABEL, count, plural, safe
 from engine.sim.personas import Persona, list_personas
 from tui.messages import ShowRuns, StartBatch
 from tui.pace import Pace
+from tui.screens.modals import PathScreen
 
 PAIRINGS = [
     ("all pairs (A×B once)", "all_pairs"),
     ("both orders (A×B and B×A)", "both_orders"),
     ("explicit pairs", "explicit"),
 ]
+
+
+POLICIES = [
+    ("state: the relationship's state picks the next scene", "state"),
+    ("scene_master: the Scene Master picks", "scene_master"),
+    ("fixed: the plan below, in order", "fixed"),
+]
+
+
+class CheckList(SelectionList[str]):
+    """A SelectionList whose boxes read ☑/☐, so picked rows differ without colour."""
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        segments = []
+        for seg in strip:
+            meta = seg.style.meta if seg.style is not None else {}
+            if seg.text == ToggleButton.BUTTON_INNER and "option" in meta:
+                option = self.get_option_at_index(int(meta["option"]))
+                seg = Segment("☑" if option.value in self._selected else "☐", seg.style)
+            segments.append(seg)
+        return Strip(segments, strip.cell_length)
+
+
+def parse_sim_options(text: str, errors: list[str]) -> dict[str, float]:
+    """``latency=0.5, malformed=0.1`` → the batch's ``[sim]`` table."""
+    out: dict[str, float] = {}
+    for chunk in text.replace(";", ",").split(","):
+        if not chunk.strip():
+            continue
+        key, sep, value = chunk.partition("=")
+        try:
+            if not sep or not key.strip():
+                raise ValueError
+            out[key.strip()] = float(value)
+        except ValueError:
+            errors.append(f"simulator options: '{chunk.strip()}' is not key=number")
+    return out
 
 
 def _int(value: str, field: str, errors: list[str]) -> int | None:
@@ -36,9 +80,13 @@ def _int(value: str, field: str, errors: list[str]) -> int | None:
 
 class LaunchScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "start", "Start batch"),
-        Binding("f2", "load_demo", "Load demo batch"),
-        Binding("o", "runs", "Past runs"),
+        Binding("ctrl+s", "start", "Start"),
+        Binding("ctrl+o", "open_file", "Open file"),
+        Binding("ctrl+w", "save_file", "Save TOML"),
+        Binding("f2", "load_demo", "Demo"),
+        Binding("o", "runs", "Runs"),
+        Binding("slash", "search", "Search", show=False),
+        Binding("down", "into_list", "Into the list", show=False),
     ]
 
     def __init__(self, pace: Pace, out_dir: Path, model: str = "sim", base_url: str = "") -> None:
@@ -59,9 +107,9 @@ class LaunchScreen(Screen[None]):
         yield Static("relsim — launch a batch", id="launch-title")
         with Horizontal(id="launch-body"):
             with Vertical(id="persona-box"):
-                yield Label("Personas (space to pick; type to search)")
-                yield Input(placeholder="search personas…", id="search")
-                yield SelectionList[str](id="personas")
+                yield Label("Personas (space picks; / searches)", id="persona-count")
+                yield Input(placeholder="search personas… (/)", id="search")
+                yield CheckList(id="personas")
             with VerticalScroll(id="form"):
                 yield Label("Batch name")
                 yield Input("batch", id="name")
@@ -69,8 +117,12 @@ class LaunchScreen(Screen[None]):
                 yield Select(PAIRINGS, value="all_pairs", allow_blank=False, id="pairing")
                 yield Label("Explicit pairs (a:b, c:d) — used with 'explicit pairs'")
                 yield Input(placeholder="aiko:kwame, lena:jun", id="pairs")
-                yield Label("Scene plan (turning point ids, comma-separated; empty: drawn by seed)")
+                yield Label("Scene policy (how the next scene is chosen)")
+                yield Select(POLICIES, value="state", allow_blank=False, id="policy")
+                yield Label("Scene plan (policy fixed: turning points in order; pick below or "
+                            "type ids)")
                 yield Input(placeholder="first-date, first-major-argument, …", id="plan")
+                yield CheckList(id="turning-points")
                 with Horizontal(classes="row"):
                     with Vertical():
                         yield Label("Scenes")
@@ -96,6 +148,9 @@ class LaunchScreen(Screen[None]):
                     with Vertical():
                         yield Label("Seed")
                         yield Input("0", id="seed", type="integer")
+                yield Label("Simulator options ([sim]: latency, jitter, fault rates, e.g. "
+                            "latency=0.5, malformed=0.1)")
+                yield Input(placeholder="latency=0.5, jitter=0.5", id="sim")
                 yield Static(id="model-label")
                 yield Static(id="estimate")
                 yield Static(id="errors")
@@ -113,7 +168,29 @@ class LaunchScreen(Screen[None]):
         except ConfigError as exc:
             self.query_one("#errors", Static).update(safe(str(exc), "red"))
         self._fill_personas("")
+        self._fill_turning_points()
+        self.query_one("#personas", SelectionList).focus()
         self.validate()
+
+    def _fill_turning_points(self) -> None:
+        from engine.sim.turning_points import library
+
+        try:
+            points = library()
+        except ConfigError:
+            return
+        widget = self.query_one("#turning-points", SelectionList)
+        plan = self._plan()
+        with self.prevent(SelectionList.SelectedChanged):
+            widget.clear_options()
+            widget.add_options([
+                (safe(f"{tp.title}  ", "").append_text(safe(f"{tp.category} · {tid}", "dim")),
+                 tid, tid in plan)
+                for tid, tp in points.items()
+            ])
+
+    def _plan(self) -> list[str]:
+        return [p.strip() for p in self._value("plan").split(",") if p.strip()]
 
     # -- personas ------------------------------------------------------------------------------
 
@@ -141,8 +218,19 @@ class LaunchScreen(Screen[None]):
             self.validate()
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged) -> None:
-        # Hidden (searched-out) personas stay chosen; visible ones follow the widget.
         widget = event.selection_list
+        if widget.id == "turning-points":
+            # Picks join the plan in the order they are picked; the policy becomes fixed.
+            picked = {str(v) for v in widget.selected}
+            plan = [p for p in self._plan() if p in picked]
+            plan += [str(v) for v in widget.selected if str(v) not in plan]
+            with self.prevent(Input.Changed, Select.Changed):
+                self.query_one("#plan", Input).value = ", ".join(plan)
+                if plan:
+                    self.query_one("#policy", Select).value = "fixed"
+            self.validate()
+            return
+        # Hidden (searched-out) personas stay chosen; visible ones follow the widget.
         visible = {str(widget.get_option_at_index(i).value) for i in range(widget.option_count)}
         selected = [str(v) for v in widget.selected]
         kept = [v for v in self.chosen if v not in visible or v in selected]
@@ -163,21 +251,26 @@ class LaunchScreen(Screen[None]):
 
         errors: list[str] = []
         data: dict[str, Any] = {
-            **self.extra,
+            **{k: v for k, v in self.extra.items() if k != "sim"},
             "name": self._value("name").strip() or "batch",
             "pairing": self.query_one("#pairing", Select).value,
             "model": self._value("model").strip() or "sim",
             "base_url": self._value("base_url").strip() or None,
             "out": str(self.out_dir),
             "personas": list(self.chosen),
+            "policy": self.query_one("#policy", Select).value,
         }
+        sim = parse_sim_options(self._value("sim"), errors)
+        if sim:
+            data["sim"] = sim
         for field in ("scenes", "beats", "replicates", "concurrency", "seed"):
             value = _int(self._value(field), field, errors)
             if value is not None:
                 data[field] = value
-        plan = [p.strip() for p in self._value("plan").split(",") if p.strip()]
+        plan = self._plan()
         if plan:
             data["plan"] = plan
+            data["policy"] = "fixed"
         if data["pairing"] == "explicit":
             pairs = []
             for chunk in self._value("pairs").split(","):
@@ -213,7 +306,7 @@ class LaunchScreen(Screen[None]):
             sims = len(spec.expand())
             est.update(
                 Text(
-                    f"{sims} simulations · about {count(spec.estimated_calls())} "
+                    f"{plural(sims, 'simulation')} · about {count(spec.estimated_calls())} "
                     f"{'simulated ' if spec.model == 'sim' else ''}LLM calls "
                     f"({spec.scenes} scenes × {spec.beats} beats)",
                     style="bold",
@@ -225,6 +318,8 @@ class LaunchScreen(Screen[None]):
             Text("\n".join(f"✖ {e}" for e in errors), style="red") if errors else ""
         )
         self.query_one("#start", Button).disabled = spec is None
+        self.query_one("#persona-count", Label).update(
+            f"Personas: {len(self.chosen)} picked (space picks; / searches)")
 
     # -- actions -------------------------------------------------------------------------------
 
@@ -256,7 +351,10 @@ class LaunchScreen(Screen[None]):
         self.fill(spec, personas)
 
     def fill(self, spec: Any, personas: list[str]) -> None:
-        self.extra = {"sim": dict(spec.sim)} if spec.sim else {}
+        # Fields the form has no widget for are kept from the file.
+        self.extra = {k: v for k, v in (("scenarios", getattr(spec, "scenarios", None)),
+                                        ("commitment_samples", spec.commitment_samples))
+                      if v not in (None, 1)}
         self.chosen = list(personas)
         values = {
             "name": spec.name,
@@ -269,13 +367,16 @@ class LaunchScreen(Screen[None]):
             "seed": spec.seed,
             "plan": ", ".join(spec.plan or []),
             "pairs": ", ".join(f"{a}:{b}" for a, b in spec.pairs),
+            "sim": ", ".join(f"{k}={v:g}" for k, v in spec.sim.items()),
         }
         with self.prevent(Input.Changed, Select.Changed):
             for wid, value in values.items():
                 self.query_one(f"#{wid}", Input).value = str(value)
             self.query_one("#pairing", Select).value = spec.pairing
+            self.query_one("#policy", Select).value = spec.policy
             self.query_one("#search", Input).value = ""
         self._fill_personas("")
+        self._fill_turning_points()
         self.validate()
 
     def action_start(self) -> None:
@@ -289,3 +390,53 @@ class LaunchScreen(Screen[None]):
         if isinstance(self.focused, Input):
             return
         self.post_message(ShowRuns())
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_into_list(self) -> None:
+        """Down from the search box moves into the list (elsewhere: the next field)."""
+        if self.focused is self.query_one("#search", Input):
+            self.query_one("#personas", SelectionList).focus()
+        else:
+            self.focus_next()
+
+    @work(exclusive=True, group="file")
+    async def action_open_file(self) -> None:
+        path = await self.app.push_screen_wait(PathScreen("Open a batch file (TOML):"))
+        if path:
+            self.load_file(Path(path).expanduser())
+
+    @work(exclusive=True, group="file")
+    async def action_save_file(self) -> None:
+        self.validate()
+        if self.spec is None:
+            self.notify("fix the errors first", severity="error")
+            return
+        name = self._value("name").strip() or "batch"
+        path = await self.app.push_screen_wait(
+            PathScreen("Save the form as a batch file (TOML):", f"{name}.toml"))
+        if not path:
+            return
+        try:
+            Path(path).expanduser().write_text(spec_toml(self.spec), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"cannot write {path}: {exc}", severity="error", markup=False)
+            return
+        self.notify(f"saved {path} (run it with: relsim run {path})", timeout=5, markup=False)
+
+
+def spec_toml(spec: Any) -> str:
+    """A batch spec as a batch file: a ``[batch]`` table (and ``[batch.sim]``), leaving out
+    what equals the default and the output directory (a property of where it runs)."""
+    import tomli_w
+
+    from engine.batch.spec import BatchSpec
+
+    defaults = BatchSpec().model_dump()
+    data = spec.model_dump(mode="json", exclude_none=True)
+    out = {k: v for k, v in data.items()
+           if k != "out" and (k in ("name", "personas") or v != defaults.get(k))}
+    if "pairs" in out:
+        out["pairs"] = [list(p) for p in out["pairs"]]
+    return tomli_w.dumps({"batch": out})

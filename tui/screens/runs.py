@@ -34,9 +34,9 @@ class RunsScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#runs", DataTable)
-        for key, label, width in (("dir", "run", 34), ("name", "batch", 20), ("model", "model", 16),
-                                  ("sims", "sims", 6), ("run", "run", 22),
-                                  ("status", "simulations", 50)):
+        for key, label, width in (("dir", "run directory", 34), ("name", "batch", 20),
+                                  ("model", "model", 16), ("sims", "sims", 6),
+                                  ("run", "status", 22), ("status", "simulations", 50)):
             table.add_column(label, key=key, width=width)
         self.runs = list_runs(self.out_dir)[::-1]  # newest first
         for run in self.runs:

@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 
 from rich.text import Text
 from textual.widgets import Static
 
-from engine.batch.state import BatchState
+from engine.batch.state import SimRow
 from engine.present.format import bar, mean_spread
 
 
-def commitment_text(state: BatchState, max_scenes: int = 12) -> Text:
+def commitment_text(rows: Iterable[SimRow], max_scenes: int = 12, *,
+                    filtered: bool = False) -> Text:
+    """Over ``rows`` (the table's filtered rows: aggregates follow the filter)."""
     per_scene: dict[int, list[float]] = {}
     latest: Counter[int] = Counter()
-    for row in state.rows.values():
+    n_rows = 0
+    for row in rows:
+        n_rows += 1
         for scores in row.trajectory.values():
             for i, s in enumerate(scores):
                 per_scene.setdefault(i, []).append(s)
@@ -24,6 +29,8 @@ def commitment_text(state: BatchState, max_scenes: int = 12) -> Text:
                 latest[scores[-1]] += 1
     text = Text()
     text.append("mean commitment per scene (± sd)\n", style="bold")
+    if filtered:
+        text.append(f"  filtered: {n_rows} simulation(s)\n", style="italic yellow")
     if not per_scene:
         text.append("  no scores yet\n", style="dim")
     scenes = sorted(per_scene)[-max_scenes:]

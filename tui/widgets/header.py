@@ -14,7 +14,7 @@ from engine.present.format import (
     model_label,
     safe,
 )
-from engine.present.rate import eta
+from engine.present.rate import eta, progress
 
 
 def header_text(
@@ -26,12 +26,16 @@ def header_text(
     calls_per_s: float | None,
     live: bool,
     note: str = "",
+    steady_rate: float | None = None,
+    mode: str = "",
 ) -> Text:
     """Two or three lines of batch status. ``now`` None hides clock-dependent figures."""
     text = Text()
     text.append_text(safe(title, "bold"))
     text.append(f"  {model_label(model)}", style="dim")
-    if not live:
+    if mode:
+        text.append(f"  ({mode})", style="italic dim")
+    elif not live:
         text.append("  (read-only: from the run log)", style="italic dim")
     if note:
         text.append("  ")
@@ -47,9 +51,13 @@ def header_text(
     text.append(f"of {state.total}", style="dim")
     text.append("\n")
     rate = "--" if calls_per_s is None else f"{calls_per_s:.0f}"
-    text.append(f"calls {count(state.calls)}  calls/s {rate}  ")
+    prog = progress(state)
+    text.append(f"calls {count(prog.calls_done)}/{count(prog.calls_planned)}  "
+                f"scenes {prog.scenes_done}/{prog.scenes_total}  calls/s {rate}  ")
     text.append(f"retries {state.retries}", style="yellow" if state.retries else "")
-    text.append(f"  fallbacks {state.fallbacks}  tokens {count(state.tokens)}  ")
+    if state.fallbacks:  # narrow terminals: room for the clock and ETA
+        text.append(f"  fallbacks {state.fallbacks}", style="yellow")
+    text.append(f"  tokens {count(state.tokens)}  ")
     if state.cached_prompt_tokens:
         text.append(f"cached {cached_share(state.prompt_tokens, state.cached_prompt_tokens)}  ")
     if state.cost_usd:
@@ -58,7 +66,8 @@ def header_text(
         text.append("elapsed --  ETA --")
     else:
         elapsed = (state.finished_at or now) - state.started_at
-        text.append(f"elapsed {duration(elapsed)}  ETA {duration(eta(state, now))}")
+        text.append(f"elapsed {duration(elapsed)}  "
+                    f"ETA {duration(eta(state, steady_rate, prog))}")
     for ep in state.endpoints.values():
         text.append("  │ ", style="dim")
         text.append_text(safe(ep.endpoint))

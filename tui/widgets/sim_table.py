@@ -8,6 +8,7 @@ come back into view (or a sort needs every row current).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -16,7 +17,15 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from engine.batch.state import BatchState, SimRow
-from engine.present.format import STATE_STYLE, count, duration, safe, sparkline
+from engine.present.format import (
+    STATE_STYLE,
+    clip,
+    count,
+    duration,
+    safe,
+    scene_label,
+    sparkline,
+)
 
 # key, label, width. Fixed widths: measuring content in bulk is quadratic in DataTable.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -40,15 +49,34 @@ class Cell(Text):
         self.sort_key = sort_key
 
 
-def state_text(row: SimRow) -> Text:
+STATE_WIDTH = 32
+_ERROR_CLASS = re.compile(r"^[A-Z]\w*(Error|Exception): ")
+
+
+def state_detail(row: SimRow) -> str:
+    """What a simulation is doing, or why it ended: the call that failed is named."""
+    if row.state in ("running", "waiting"):
+        return row.activity
+    detail = row.reason or ""
+    if row.state == "failed":
+        # "StructuredOutputError: commitment (A) failed…": the call matters, not the class.
+        detail = _ERROR_CLASS.sub("", detail, count=1)
+    if row.state == "failed" and row.failed_call and row.failed_call not in detail:
+        detail = f"{row.failed_call}: {detail}" if detail else row.failed_call
+    return "" if detail == row.state else detail
+
+
+def state_text(row: SimRow, width: int | None = STATE_WIDTH) -> Text:
     """'generating' vs 'retrying action 2/3 in 12 s' vs 'waiting on endpoint', and why a
-    simulation failed."""
+    simulation failed (cut to ``width`` with an ellipsis; None: whole)."""
     text = Text(row.state, style=STATE_STYLE.get(row.state, ""))
-    detail = row.activity if row.state in ("running", "waiting") else (row.reason or "")
     if row.attempt > 1:
         text.append(f" #{row.attempt}", style="dim")
+    detail = state_detail(row)
     if detail:
         text.append(" · ")
+        if width is not None:
+            detail = clip(detail.replace("\n", " "), max(4, width - len(text.plain)))
         text.append_text(safe(detail, "dim" if row.state != "failed" else "red"))
     return text
 
@@ -64,12 +92,12 @@ def row_cells(row: SimRow, now: float | None) -> dict[str, Cell]:
     elapsed: float | None = None
     if now is not None and row.started_at is not None:
         elapsed = (row.ended_at or now) - row.started_at
-    scene_now = row.scene + (1 if row.state == "running" and row.scene < row.num_scenes else 0)
     return {
         "id": Cell(safe(row.sim_id), row.sim_id),
         "pair": Cell(safe(row.pair), row.pair),
         "state": Cell(state_text(row), (row.state, row.activity)),
-        "scene": Cell(Text(f"{scene_now}/{row.num_scenes}", justify="right"), row.scene),
+        "scene": Cell(Text(scene_label(row.scene, row.num_scenes, row.state, row.current_scene),
+                           justify="right"), row.scene),
         "commit": Cell(Text(commit, justify="right"),
                        tuple(v if v is not None else -1 for v in latest)),
         "traj": Cell(Text(traj, style="cyan"), mean_latest),
@@ -94,6 +122,22 @@ class SimTable(DataTable[Text]):
     def on_mount(self) -> None:
         for key, label, width in COLUMNS:
             self.add_column(label, key=key, width=width)
+
+    def _mark_sorted(self) -> None:
+        """The sorted column's header carries ▲ (ascending) or ▼ (descending)."""
+        for key, label, _ in COLUMNS:
+            column = self.columns.get(ColumnKey(key))
+            if column is None:
+                continue
+            if key == self.sort_column:
+                column.label = Text(f"{label} {'▼' if self.sort_reverse else '▲'}", style="bold")
+            else:
+                column.label = Text(label)
+        self.refresh()
+
+    def matching_rows(self, state: BatchState) -> list[SimRow]:
+        """The rows the active filter lets through (what aggregates should fold over)."""
+        return [r for r in state.rows.values() if self._matches(r)]
 
     @property
     def selected_id(self) -> str | None:
@@ -185,12 +229,17 @@ class SimTable(DataTable[Text]):
                 del self._seen[sim_id]
                 self._running_shown.discard(sim_id)
 
-    def sort_by(self, column: str, state: BatchState, now: float | None) -> None:
-        if self.sort_column == column:
+    def sort_by(self, column: str, state: BatchState, now: float | None,
+                reverse: bool | None = None) -> None:
+        """Sort by ``column``; the same column again flips the direction (or ``reverse``)."""
+        if reverse is not None:
+            self.sort_column, self.sort_reverse = column, reverse
+        elif self.sort_column == column:
             self.sort_reverse = not self.sort_reverse
         else:
             self.sort_column, self.sort_reverse = column, False
         self._sort(state, now)
+        self._mark_sorted()
 
     def _sort(self, state: BatchState, now: float | None) -> None:
         # Sorting needs every row current, not just the visible ones.
