@@ -93,6 +93,7 @@ class BatchState:
     calls: int = 0
     retries: int = 0
     fallbacks: int = 0
+    repairs: int = 0  # replies accepted after a benign repair (engine.llm.parsing)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0  # only with a price table (RELSIM_PRICES)
@@ -152,6 +153,7 @@ class BatchState:
             self.prompt_tokens += event.prompt_tokens
             self.completion_tokens += event.completion_tokens
             self.cost_usd += event.cost_usd
+            self.repairs += event.repairs
             if row.state == "running":
                 row.activity = "generating"
         elif isinstance(event, Narration):

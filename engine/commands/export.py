@@ -16,13 +16,26 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     import csv
     import sys
+    from pathlib import Path
 
     import orjson
 
     from engine.batch.reader import RunReader
+    from engine.commands.show import report_skipped
+    from engine.errors import StorageError
 
-    rows = RunReader(args.run_dir).scene_rows()
-    out = sys.stdout if args.output == "-" else open(args.output, "w", newline="", encoding="utf-8")  # noqa: SIM115
+    reader = RunReader(args.run_dir)
+    rows = reader.scene_rows()
+    if args.output != "-":
+        folder = Path(args.output).resolve().parent
+        if not folder.is_dir():
+            raise StorageError(f"cannot write {args.output}: the folder {folder} does not exist")
+    try:
+        out = (sys.stdout if args.output == "-"
+               else open(args.output, "w", newline="", encoding="utf-8"))  # noqa: SIM115
+    except OSError as exc:
+        raise StorageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    report_skipped(reader)
     try:
         if args.format == "jsonl":
             for row in rows:
@@ -32,6 +45,10 @@ def run(args: argparse.Namespace) -> int:
                 writer = csv.DictWriter(out, fieldnames=list(rows[0]))
                 writer.writeheader()
                 writer.writerows(rows)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise StorageError(f"cannot write {args.output}: {exc.strerror or exc}") from None
     finally:
         if out is not sys.stdout:
             out.close()

@@ -51,6 +51,8 @@ class CallCompleted(EventBase):
     latency_s: float
     cached: bool = False
     fallback: bool = False
+    # Benign repairs the accepted reply needed (fences, prose, trailing commas…): see parsing.
+    repairs: int = 0
 
 
 class EndpointStatus(EventBase):

@@ -41,7 +41,12 @@ class ProgressLine:
         running = f"running {c['running'] + c['waiting']}"
         if c["waiting"]:
             running += f" (waiting {c['waiting']})"
-        parts += [running, f"retries {st.retries}", f"tokens {count(st.tokens)}",
+        parts += [running, f"retries {st.retries}"]
+        if st.repairs:
+            parts.append(f"repairs {st.repairs}")
+        if st.fallbacks:
+            parts.append(f"fallbacks {st.fallbacks}")
+        parts += [f"tokens {count(st.tokens)}",
                   f"{rate:.1f} calls/s", f"ETA {duration(eta(st, now))}"]
         return " · ".join(parts)
 
@@ -116,6 +121,7 @@ def print_summary(
             summary.add_row(name, str(c[name]))
     summary.add_row("model calls", str(state.calls))
     summary.add_row("retries", str(state.retries))
+    summary.add_row("repairs", str(state.repairs))
     summary.add_row("fallbacks", str(state.fallbacks))
     summary.add_row("tokens", count(state.tokens))
     end = state.finished_at or time.time()

@@ -33,7 +33,8 @@ async def tcp_server(handler: Handler) -> AsyncIterator[str]:
 
 async def failure(url: str, library: HttpClientName, timeout_s: float = 5.0) -> TransportError:
     settings = parse_model("openai-compatible/sim", base_url=url, http_client=library, env={},
-                           limits=Limits(max_in_flight=4, max=4), retry=RetryPolicy(timeout_s=timeout_s))
+                           limits=Limits(max_in_flight=4, max=4),
+                           retry=RetryPolicy(timeout_s=timeout_s))
     client = open_http_client(settings)
     try:
         with pytest.raises(TransportError) as caught:

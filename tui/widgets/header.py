@@ -39,6 +39,7 @@ def header_text(
     rate = "--" if calls_per_s is None else f"{calls_per_s:.0f}"
     text.append(f"calls {count(state.calls)}  calls/s {rate}  ")
     text.append(f"retries {state.retries}", style="yellow" if state.retries else "")
+    text.append(f"  repairs {state.repairs}", style="yellow" if state.repairs else "")
     text.append(f"  fallbacks {state.fallbacks}  tokens {count(state.tokens)}  ")
     if state.cost_usd:
         text.append(f"cost ${state.cost_usd:,.4f}  ")
