@@ -129,27 +129,30 @@ def _survives_resume(event: EventBase, completed: set[int]) -> bool:
 _SIM_FIELDS = {"name_a": str, "name_b": str, "persona_a": str, "persona_b": str, "seed": int}
 
 
-def read_manifest(run_dir: Path) -> dict[str, Any]:
+def read_manifest(run_dir: Path, *, deep: bool = True) -> dict[str, Any]:
     """A run directory's ``manifest.json`` (the one reader of it), checked for the shape the
-    commands rely on. Raises RunDataError (a ConfigError) with one sentence."""
+    commands rely on (``deep``: each simulation's fields too; listings need only the top).
+    Raises RunDataError (a ConfigError) with one sentence."""
     path = run_dir / MANIFEST
+    # Pointing at something that is not a run is bad input (ConfigError); a run whose files
+    # are damaged is bad run data (RunDataError).
     if run_dir.exists() and not run_dir.is_dir():
-        raise RunDataError(f"{run_dir}: not a run directory (a file; give the run's folder)")
+        raise ConfigError(f"{run_dir}: not a run directory (a file; give the run's folder)")
     try:
         data = orjson.loads(path.read_bytes())
     except (FileNotFoundError, NotADirectoryError):
-        raise RunDataError(f"{run_dir}: not a run directory (no {MANIFEST})") from None
+        raise ConfigError(f"{run_dir}: not a run directory (no {MANIFEST})") from None
     except orjson.JSONDecodeError as exc:
         raise RunDataError(f"{path}: unreadable manifest: {exc}") from None
     except OSError as exc:
         raise RunDataError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    problem = manifest_problem(data)
+    problem = manifest_problem(data, deep=deep)
     if problem:
         raise RunDataError(f"{path}: unreadable manifest: {problem}")
     return data  # type: ignore[no-any-return]
 
 
-def manifest_problem(data: Any) -> str | None:
+def manifest_problem(data: Any, *, deep: bool = True) -> str | None:
     """What makes ``data`` unusable as a manifest, or None."""
     if not isinstance(data, dict):
         return f"not a JSON object (a {type(data).__name__})"
@@ -161,6 +164,8 @@ def manifest_problem(data: Any) -> str | None:
     for sim_id, info in sims.items():
         if not isinstance(info, dict):
             return f"simulation {sim_id} is not an object"
+        if not deep:
+            continue
         for name, kind in _SIM_FIELDS.items():
             value = info.get(name)
             if not isinstance(value, kind) or isinstance(value, bool):

@@ -55,7 +55,7 @@ def list_runs(out_dir: str | Path) -> list[RunInfo]:
 
 
 def run_info(run_dir: Path) -> RunInfo:
-    manifest = read_manifest(run_dir)
+    manifest = read_manifest(run_dir, deep=False)
     spec = manifest.get("spec") if isinstance(manifest.get("spec"), dict) else {}
     status = run_status(run_dir, manifest)
     counts = manifest.get("counts")

@@ -50,7 +50,7 @@ from engine.batch.runlog import (
 )
 from engine.batch.spec import BatchSpec, SimPlan, _load_cached
 from engine.batch.state import BatchState, SimRow
-from engine.errors import ConfigError, EndpointFatalError, RunDataError, StorageError
+from engine.errors import ConfigError, EndpointFatalError, StorageError
 from engine.events import (
     CallParked,
     EndpointStatus,
@@ -303,7 +303,7 @@ class BatchRunner:
 
         run_dir = Path(run_dir)
         if not (run_dir / MANIFEST).is_file():
-            raise RunDataError(f"{run_dir}: not a run directory (no {MANIFEST})")
+            raise ConfigError(f"{run_dir}: not a run directory (no {MANIFEST})")
         self = cls.__new__(cls)
         reader = RunReader(run_dir)
         manifest = reader.manifest
