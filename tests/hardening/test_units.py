@@ -146,7 +146,7 @@ def test_booleans_are_not_integers(tmp_path: Path, field: str) -> None:
 
 
 def test_boolean_sim_option_refused() -> None:
-    with pytest.raises(Exception, match="sim.malformed: expected a number"):
+    with pytest.raises(ValueError, match=r"sim\.malformed: expected a number"):
         BatchSpec(personas=["aiko-tanaka", "kwame-asante"], sim={"malformed": True})
 
 
