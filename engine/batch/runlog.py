@@ -155,6 +155,7 @@ class RunLogWriter:
         self._events_file: Any = None
         self._index_file: Any = None
         self._offset = 0
+        self._good_events = self._good_index = 0  # file sizes after the last complete write
         self.error: BaseException | None = None
         self.on_error: Callable[[BaseException], None] | None = None
         self.written = 0
@@ -168,7 +169,8 @@ class RunLogWriter:
         events_path = self.run_dir / EVENTS
         # A crash may have left half a line: cut it so our lines start clean.
         self._offset = truncate_torn_tail(events_path)
-        truncate_torn_tail(self.run_dir / INDEX)
+        self._good_events = self._offset
+        self._good_index = truncate_torn_tail(self.run_dir / INDEX)
         self._events_file = await aiofiles.open(events_path, "ab")
         self._index_file = await aiofiles.open(self.run_dir / INDEX, "ab")
         self._task = asyncio.create_task(self._loop(), name="relsim-runlog-writer")
@@ -253,11 +255,21 @@ class RunLogWriter:
                     return
         except Exception as exc:  # a dead writer must not hang producers: they see the error
             self.error = exc
+            self._cut_failed_write()
             if self.on_error is not None:
                 self.on_error(exc)
             self._room.set()
             async with self._written_cond:
                 self._written_cond.notify_all()
+
+    def _cut_failed_write(self) -> None:
+        """After a failed write (a full disk), cut both files back to their last complete
+        write: no torn line is left, and the space the partial write took is free again (the
+        manifest's final status needs a little)."""
+        for name, size in ((EVENTS, self._good_events), (INDEX, self._good_index)):
+            with contextlib.suppress(OSError):
+                if (self.run_dir / name).stat().st_size > size:
+                    os.truncate(self.run_dir / name, size)
 
     async def _write_pending(self) -> None:
         batch, self._pending = self._pending, []
@@ -304,6 +316,8 @@ class RunLogWriter:
             await f.flush()
             await ix.write(index)
             await ix.flush()
+            self._good_events = self._offset
+            self._good_index += len(index)
         if sync:
             await asyncio.to_thread(_fsync_all, f.fileno(), ix.fileno())
             self.fsyncs += 1

@@ -714,7 +714,7 @@ class BatchRunner:
                 # The log cannot be written: not this simulation's failure. It stays resumable.
                 if isinstance(exc, OSError):
                     self._storage_failed(exc)
-                self._set_state(slot, "cancelled", f"{INTERRUPTED}: {self.storage_error}")
+                self._set_state(slot, "cancelled", f"{INTERRUPTED}: cannot write the run log")
                 return
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             self._set_state(slot, "failed", reason)
@@ -736,7 +736,7 @@ class BatchRunner:
             f"cannot write to {self.run_dir}: {reason}. Everything already written is kept; "
             f"continue with: relsim resume {self.run_dir}"
         )
-        self._stop_fatal(str(self.storage_error))
+        self._stop_fatal(f"cannot write the run log: {reason}")
 
     def _stop_fatal(self, message: str) -> None:
         if self.fatal is not None:

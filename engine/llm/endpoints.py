@@ -238,7 +238,7 @@ class EndpointPool:
         since = self.down_since()
         if since is not None and time.time() - since > current_outage_timeout():
             clock = time.strftime("%H:%M:%S", time.localtime(since))
-            raise EndpointDownError(f"endpoint {self.settings.endpoint} down since {clock}")
+            raise EndpointDownError(f"endpoint down since {clock} ({self.settings.endpoint})")
 
     async def choose(self) -> Replica:
         """The least-loaded replica whose breaker admits a call; parks while there is none,
