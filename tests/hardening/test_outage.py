@@ -42,7 +42,7 @@ def test_outage_deadline_fails_waiting_simulations(tmp_path: Path, sim_server) -
     server = sim_server(["--server-error", "1.0"])
     began = time.monotonic()
     proc = start(tmp_path, batch_file(tmp_path, server.base_url, outage=2))
-    out, err = proc.communicate(timeout=60)
+    _, err = proc.communicate(timeout=60)
     assert time.monotonic() - began < 40
     assert proc.returncode == 1, err.decode()
     run_dir = next((tmp_path / "logs").iterdir())
