@@ -1,24 +1,31 @@
 """The ``relsim`` command line: one module per subcommand in ``engine.commands`` (the dashboard
 adds its own from ``tui.cli``, the installed entry point).
 
-Exit codes: 0 success, 1 some simulations failed, 2 bad input, 130 interrupted.
+Exit codes (also in the README): 0 success; 1 some simulations failed or were cancelled;
+2 bad input or configuration; 3 a run directory is missing, unreadable or corrupt; 4 relsim
+could not write (disk full, I/O error, missing output folder); 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 import warnings
 from collections.abc import Sequence
 
 from engine import __version__
-from engine.errors import ConfigError, RelsimError
+from engine.errors import ConfigError, RelsimError, RunDataError, StorageError
+from engine.redact import register_env
 from engine.sim.sources import personas_from
+from engine.textsafe import printable
 
+EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_BAD_RUN = 3
+EXIT_STORAGE = 4
+EXIT_INTERRUPTED = 130
 
 # name -> module in engine.commands. Each module keeps heavy imports inside its run().
 COMMANDS = {
@@ -95,10 +102,10 @@ def main(argv: Sequence[str] | None = None, extra: dict[str, str] | None = None)
     ):
         argv = ["dash", *argv]  # plain `relsim` opens the dashboard
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.WARNING if args.verbose else logging.ERROR,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    register_env()  # key-like environment variables are scrubbed from all output
+    from engine.present.logs import configure_logging
+
+    configure_logging(args.verbose)
     command = args.command
     if command is None:
         parser.print_help()
@@ -106,20 +113,36 @@ def main(argv: Sequence[str] | None = None, extra: dict[str, str] | None = None)
     try:
         with personas_from(args.personas_dir):
             return int(modules[command].run(args) or 0)  # type: ignore[attr-defined]
+    except RunDataError as exc:
+        _say(f"relsim: error: {exc}")
+        return EXIT_BAD_RUN
     except ConfigError as exc:
-        print(f"relsim: error: {exc}", file=sys.stderr)
+        _say(f"relsim: error: {exc}")
         return EXIT_BAD_INPUT
+    except StorageError as exc:
+        _say(f"relsim: error: {exc}")
+        return EXIT_STORAGE
     except RelsimError as exc:
-        print(f"relsim: {exc}", file=sys.stderr)
-        return 1
+        _say(f"relsim: {exc}")
+        return EXIT_FAILED
     except KeyboardInterrupt:
-        print("relsim: interrupted", file=sys.stderr)
-        return 130
+        _say("relsim: interrupted")
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`relsim export … | head`): not an error worth a traceback.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        # Any other I/O failure (a full disk while resuming, a read-only folder): one line.
+        where = f"{exc.filename}: " if exc.filename else ""
+        _say(f"relsim: error: {where}{exc.strerror or exc}")
+        return EXIT_STORAGE
+
+
+def _say(message: str) -> None:
+    # Messages may quote model or file text: escaped and scrubbed like everything on screen.
+    print(printable(message), file=sys.stderr)
 
 
 if __name__ == "__main__":

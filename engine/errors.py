@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+from engine.redact import scrub
+
 
 class RelsimError(Exception):
-    """Base class for every error relsim raises on purpose."""
+    """Base class for every error relsim raises on purpose. String arguments are scrubbed of
+    secrets (``engine.redact``) as the error is made."""
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(scrub(a) if isinstance(a, str) else a for a in args))
+
+
+class StorageError(RelsimError):
+    """relsim could not write its run log, manifest or an output file (disk full, I/O)."""
 
 
 class ConfigError(RelsimError, ValueError):
     """Bad user input: an unknown model, a malformed persona file, an out-of-range option."""
+
+
+class RunDataError(ConfigError):
+    """A run directory is missing, unreadable or corrupt (manifest, event log)."""
 
 
 class PersonaError(ConfigError):
@@ -38,6 +52,11 @@ class SyncInAsyncError(RelsimError, RuntimeError):
 
 class EndpointError(LLMError):
     """A model endpoint kept failing (rate limits or transient errors) after every retry."""
+
+
+class EndpointDownError(EndpointError):
+    """An endpoint stayed down past the outage deadline (``outage_timeout``): the waiting
+    simulation fails with "endpoint … down since HH:MM:SS" rather than wait forever."""
 
 
 class EndpointFatalError(LLMError):

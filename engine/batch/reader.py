@@ -22,7 +22,7 @@ import orjson
 
 from engine.batch.runlog import EVENTS, INDEX, MANIFEST, truncate_torn_tail
 from engine.batch.state import BatchState, SimRow
-from engine.errors import ConfigError
+from engine.errors import ConfigError, RunDataError
 from engine.events import (
     EventBase,
     MemoriesAppraised,
@@ -126,26 +126,66 @@ def _survives_resume(event: EventBase, completed: set[int]) -> bool:
     return index in completed
 
 
-def read_manifest(run_dir: Path) -> dict[str, Any]:
-    """A run directory's ``manifest.json`` (the one reader of it). Raises ConfigError."""
+_SIM_FIELDS = {"name_a": str, "name_b": str, "persona_a": str, "persona_b": str, "seed": int}
+
+
+def read_manifest(run_dir: Path, *, deep: bool = True) -> dict[str, Any]:
+    """A run directory's ``manifest.json`` (the one reader of it), checked for the shape the
+    commands rely on (``deep``: each simulation's fields too; listings need only the top).
+    Raises RunDataError (a ConfigError) with one sentence."""
     path = run_dir / MANIFEST
+    # Pointing at something that is not a run is bad input (ConfigError); a run whose files
+    # are damaged is bad run data (RunDataError).
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ConfigError(f"{run_dir}: not a run directory (a file; give the run's folder)")
     try:
         data = orjson.loads(path.read_bytes())
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise ConfigError(f"{run_dir}: not a run directory (no {MANIFEST})") from None
-    except NotADirectoryError:
-        raise ConfigError(f"{run_dir}: not a run directory") from None
     except orjson.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: unreadable manifest: {exc}") from None
+        raise RunDataError(f"{path}: unreadable manifest: {exc}") from None
+    except OSError as exc:
+        raise RunDataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    problem = manifest_problem(data, deep=deep)
+    if problem:
+        raise RunDataError(f"{path}: unreadable manifest: {problem}")
+    return data  # type: ignore[no-any-return]
+
+
+def manifest_problem(data: Any, *, deep: bool = True) -> str | None:
+    """What makes ``data`` unusable as a manifest, or None."""
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: unreadable manifest: not a JSON object")
-    return data
+        return f"not a JSON object (a {type(data).__name__})"
+    if not isinstance(data.get("spec"), dict):
+        return "no batch spec ('spec' is missing or not an object)"
+    sims = data.get("sims")
+    if not isinstance(sims, dict):
+        return "no simulations ('sims' is missing or not an object)"
+    for sim_id, info in sims.items():
+        if not isinstance(info, dict):
+            return f"simulation {sim_id} is not an object"
+        if not deep:
+            continue
+        for name, kind in _SIM_FIELDS.items():
+            value = info.get(name)
+            if not isinstance(value, kind) or isinstance(value, bool):
+                return f"simulation {sim_id}: '{name}' is missing or not a {kind.__name__}"
+        attempts = info.get("attempts", [])
+        if not isinstance(attempts, list) or not all(isinstance(a, dict) for a in attempts):
+            return f"simulation {sim_id}: 'attempts' is not a list of objects"
+    return None
 
 
 class RunReader:
     def __init__(self, run_dir: str | Path) -> None:
         self.run_dir = Path(run_dir)
         self.manifest: dict[str, Any] = read_manifest(self.run_dir)
+        if not (self.run_dir / EVENTS).is_file():
+            raise RunDataError(
+                f"{self.run_dir}: the event log {EVENTS} is missing; the run cannot be read"
+            )
+        # Complete lines that are JSON but not a usable event (torn lines are cut, not counted).
+        self.skipped = 0
         self._index: dict[str, list[Span]] | None = None
         self._seeds: dict[tuple[str, int], int] = {}
         self._scanned = False  # state() has read every line (and every seed)
@@ -167,12 +207,19 @@ class RunReader:
         """Byte ranges of ``sim_id``'s lines, in log order."""
         if self._index is not None:
             return self._index.get(sim_id, [])
-        index_bytes = (self.run_dir / INDEX).read_bytes()
+        index_bytes = self._index_bytes()
         pattern = re.compile(
             rb"^" + re.escape(sim_id.encode()) + rb"\t(\d+)\t(\d+)\t(\d+)$", re.MULTILINE
         )
         spans = [(int(a), int(o), int(n)) for a, o, n in pattern.findall(index_bytes)]
         return spans + self._tail_spans(_index_end(index_bytes)).get(sim_id, [])
+
+    def _index_bytes(self) -> bytes:
+        # A missing index is rebuilt from the log itself (the tail scan covers everything).
+        try:
+            return (self.run_dir / INDEX).read_bytes()
+        except FileNotFoundError:
+            return b""
 
     def _tail_spans(self, covered: int) -> dict[str, list[Span]]:
         path = self.run_dir / EVENTS
@@ -192,7 +239,7 @@ class RunReader:
     def load_index(self) -> dict[str, list[Span]]:
         """The whole index in memory (for operations over many simulations)."""
         if self._index is None:
-            index_bytes = (self.run_dir / INDEX).read_bytes()
+            index_bytes = self._index_bytes()
             index: dict[str, list[Span]] = defaultdict(list)
             for line in index_bytes.splitlines():
                 parts = line.split(b"\t")
@@ -223,11 +270,21 @@ class RunReader:
                     try:
                         events.append(parse_event(obj))
                     except ValueError:
+                        self.skipped += 1
                         continue
         return events
 
     def attempts(self, sim_id: str) -> list[int]:
         return sorted({a for a, _, _ in self.spans(sim_id)})
+
+    def check_attempt(self, sim_id: str, attempt: int | None) -> None:
+        """Raise ConfigError unless ``attempt`` (None: the latest) is one ``sim_id`` made."""
+        if attempt is None:
+            return
+        made = self.attempts(sim_id)
+        if attempt not in made:
+            have = ", ".join(map(str, made)) or "none yet"
+            raise ConfigError(f"{sim_id} has no attempt {attempt} (attempts: {have})")
 
     def raw_events(self, sim_id: str, attempt: int | None = None) -> list[EventBase]:
         """Every logged event of one attempt (latest by default), crashed segments included."""
@@ -298,21 +355,31 @@ class RunReader:
         """Batch state rebuilt from the log (rows from the manifest)."""
         state = self.rows_state()
         first_t: float | None = None
+        last_t: float | None = None
         for obj in self.iter_objects():
             try:
                 event = parse_event(obj)
             except ValueError:
+                self.skipped += 1
                 continue
             if first_t is None:
                 first_t = event.t
+            last_t = event.t
             if isinstance(event, SimulationStarted):
                 self._seeds[(event.sim_id, int(obj.get("run_attempt", 1)))] = event.seed
                 row = state.rows.get(event.sim_id)
                 if row is not None:
                     row.seed = event.seed
             state.apply(event)
-        if first_t is not None:
+        if first_t is not None and last_t is not None:
+            # Figures of a run read from disk come from the log alone, never from the clock:
+            # the same answer on every call. The manifest's wall_s (summed over the sessions
+            # that ran it) wins over first-to-last event, which would count the pauses.
+            wall = self.manifest.get("wall_s")
             state.started_at = first_t
+            state.finished_at = (
+                first_t + float(wall) if isinstance(wall, int | float) and wall > 0 else last_t
+            )
         self._scanned = True
         return state
 
@@ -326,23 +393,10 @@ class RunReader:
         approaches: dict[tuple[str, int, int, str], list[str]] = defaultdict(list)
         outcomes: dict[tuple[str, int], tuple[Any, bool]] = {}
         for obj in self.iter_objects():
-            kind = obj.get("type")
-            sim_id = obj.get("sim_id", "")
-            attempt = int(obj.get("run_attempt", 1))
-            if kind == "sim_state" or kind == "simulation_started":
-                latest[sim_id] = max(latest.get(sim_id, 0), attempt)
-                if kind == "simulation_started":
-                    seeds[(sim_id, attempt)] = obj.get("seed", 0)
-            elif kind == "scene_ended":
-                entries[(sim_id, attempt)][obj["scene_index"]] = obj["entry"]
-            elif kind == "state_inferred":
-                states[(sim_id, attempt, obj["scene_index"])] = obj.get("state", {})
-            elif kind == "action" and obj.get("approach"):
-                approaches[(sim_id, attempt, obj["scene_index"], obj["agent"])].append(
-                    obj["approach"]
-                )
-            elif kind == "simulation_completed":
-                outcomes[(sim_id, attempt)] = (obj.get("outcome"), obj.get("ended_early", False))
+            try:
+                self._fold_row_event(obj, latest, entries, seeds, states, approaches, outcomes)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                self.skipped += 1  # JSON, but not a usable event: skipped and counted
         model = self.manifest.get("model", "")
         rows: list[dict[str, Any]] = []
         for sim_id, info in sims.items():
@@ -353,46 +407,90 @@ class RunReader:
             }
             outcome, ended_early = outcomes.get((sim_id, attempt), (None, False))
             for scene_index, entry in sorted(entries.get((sim_id, attempt), {}).items()):
-                tp = entry["turning_point"]
-                state = states.get((sim_id, attempt, scene_index), {})
-                # One column per state variable (empty for runs made before states existed).
-                state_cols = {
-                    f"state_{name}": (state.get(name) or {}).get("value", "")
-                    for name in STATE_VARIABLES
+                try:
+                    rows.extend(self._scene_rows(sim_id, info, attempt, scene_index, entry,
+                                                 persona_ids, seeds, states, approaches,
+                                                 outcome, ended_early, model))
+                except (KeyError, TypeError, ValueError, AttributeError):
+                    self.skipped += 1
+        return rows
+
+    @staticmethod
+    def _fold_row_event(obj: dict[str, Any], latest: dict[str, int],
+                        entries: dict[tuple[str, int], dict[int, dict[str, Any]]],
+                        seeds: dict[tuple[str, int], int],
+                        states: dict[tuple[str, int, int], dict[str, Any]],
+                        approaches: dict[tuple[str, int, int, str], list[str]],
+                        outcomes: dict[tuple[str, int], tuple[Any, bool]]) -> None:
+        kind = obj.get("type")
+        sim_id = obj.get("sim_id", "")
+        attempt = int(obj.get("run_attempt", 1))
+        if kind == "sim_state" or kind == "simulation_started":
+            latest[sim_id] = max(latest.get(sim_id, 0), attempt)
+            if kind == "simulation_started":
+                seeds[(sim_id, attempt)] = obj.get("seed", 0)
+        elif kind == "scene_ended":
+            entry = obj["entry"]
+            if not isinstance(entry, dict) or not isinstance(entry.get("commitments"), dict):
+                raise TypeError("scene_ended without a commitment entry")
+            entries[(sim_id, attempt)][int(obj["scene_index"])] = entry
+        elif kind == "state_inferred":
+            states[(sim_id, attempt, obj["scene_index"])] = obj.get("state", {})
+        elif kind == "action" and obj.get("approach"):
+            approaches[(sim_id, attempt, obj["scene_index"], obj["agent"])].append(
+                obj["approach"]
+            )
+        elif kind == "simulation_completed":
+            outcomes[(sim_id, attempt)] = (obj.get("outcome"), obj.get("ended_early", False))
+
+    def _scene_rows(self, sim_id: str, info: dict[str, Any], attempt: int, scene_index: int,
+                    entry: dict[str, Any], persona_ids: dict[str, str],
+                    seeds: dict[tuple[str, int], int],
+                    states: dict[tuple[str, int, int], dict[str, Any]],
+                    approaches: dict[tuple[str, int, int, str], list[str]],
+                    outcome: Any, ended_early: bool, model: str) -> list[dict[str, Any]]:
+        """One row per partner of one scene (raises KeyError/TypeError on a malformed entry)."""
+        rows: list[dict[str, Any]] = []
+        tp = entry["turning_point"]
+        state = states.get((sim_id, attempt, scene_index), {})
+        # One column per state variable (empty for runs made before states existed).
+        state_cols = {
+            f"state_{name}": (state.get(name) or {}).get("value", "")
+            for name in STATE_VARIABLES
+        }
+        for agent, c in entry["commitments"].items():
+            rows.append(
+                {
+                    "run": self.run_dir.name,
+                    "sim_id": sim_id,
+                    "attempt": attempt,
+                    "replicate": info.get("replicate", 0),
+                    "seed": seeds.get((sim_id, attempt), info.get("seed", 0)),
+                    "model": model,
+                    "partner_a": info["name_a"],
+                    "partner_b": info["name_b"],
+                    "scene_index": scene_index,
+                    "turning_point": tp["id"],
+                    "turning_point_title": tp["title"],
+                    "category": tp["category"],
+                    "uncertainty": tp["uncertainty"],
+                    "agent": agent,
+                    "role": c["role"],
+                    "persona_id": persona_ids.get(agent, ""),
+                    "commitment": c["score"],
+                    "satisfaction": c["satisfaction"],
+                    "alternatives": c["alternatives"],
+                    "investment": c["investment"],
+                    "commitment_spread": c.get("spread", 0.0),
+                    # The approach tags of this partner's chosen options, in order.
+                    "approaches": ";".join(
+                        approaches.get((sim_id, attempt, scene_index, agent), [])
+                    ),
+                    **state_cols,
+                    "outcome": outcome or "",
+                    "ended_early": ended_early,
                 }
-                for agent, c in entry["commitments"].items():
-                    rows.append(
-                        {
-                            "run": self.run_dir.name,
-                            "sim_id": sim_id,
-                            "attempt": attempt,
-                            "replicate": info.get("replicate", 0),
-                            "seed": seeds.get((sim_id, attempt), info.get("seed", 0)),
-                            "model": model,
-                            "partner_a": info["name_a"],
-                            "partner_b": info["name_b"],
-                            "scene_index": scene_index,
-                            "turning_point": tp["id"],
-                            "turning_point_title": tp["title"],
-                            "category": tp["category"],
-                            "uncertainty": tp["uncertainty"],
-                            "agent": agent,
-                            "role": c["role"],
-                            "persona_id": persona_ids.get(agent, ""),
-                            "commitment": c["score"],
-                            "satisfaction": c["satisfaction"],
-                            "alternatives": c["alternatives"],
-                            "investment": c["investment"],
-                            "commitment_spread": c.get("spread", 0.0),
-                            # The approach tags of this partner's chosen options, in order.
-                            "approaches": ";".join(
-                                approaches.get((sim_id, attempt, scene_index, agent), [])
-                            ),
-                            **state_cols,
-                            "outcome": outcome or "",
-                            "ended_early": ended_early,
-                        }
-                    )
+            )
         return rows
 
 

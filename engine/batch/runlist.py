@@ -7,6 +7,7 @@ import fcntl
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from engine.batch.reader import read_manifest
 from engine.errors import ConfigError
@@ -54,11 +55,9 @@ def list_runs(out_dir: str | Path) -> list[RunInfo]:
 
 
 def run_info(run_dir: Path) -> RunInfo:
-    manifest = read_manifest(run_dir)
+    manifest = read_manifest(run_dir, deep=False)
     spec = manifest.get("spec") if isinstance(manifest.get("spec"), dict) else {}
-    status = str(manifest.get("status", "?"))
-    if status == "running" and not is_locked(run_dir):
-        status = CRASHED
+    status = run_status(run_dir, manifest)
     counts = manifest.get("counts")
     return RunInfo(
         run_dir=run_dir,
@@ -69,6 +68,15 @@ def run_info(run_dir: Path) -> RunInfo:
         sims=len(manifest.get("sims") or {}),
         counts={str(k): int(v) for k, v in counts.items()} if isinstance(counts, dict) else {},
     )
+
+
+def run_status(run_dir: Path, manifest: dict[str, Any]) -> str:
+    """The run's status as every command shows it: the manifest's, except that a "running" run
+    no process holds crashed (and is resumable)."""
+    status = str(manifest.get("status", "?"))
+    if status == "running" and not is_locked(run_dir):
+        return CRASHED
+    return status
 
 
 def is_locked(run_dir: Path) -> bool:

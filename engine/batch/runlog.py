@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hashlib
 import os
 import time
@@ -30,6 +31,7 @@ import aiofiles
 import orjson
 
 from engine.events import EventBase, SceneEnded, SimStateChanged
+from engine.redact import scrub_bytes
 
 EVENTS = "events.jsonl"
 INDEX = "index.tsv"
@@ -41,11 +43,16 @@ ENDED_STATES = frozenset({"completed", "failed", "cancelled"})
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace ``path`` with ``data`` so readers see the old or the new file, never half."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)  # a full disk must not keep the half-written copy
+        raise
     try:  # make the rename itself durable
         fd = os.open(path.parent, os.O_RDONLY)
     except OSError:
@@ -148,7 +155,9 @@ class RunLogWriter:
         self._events_file: Any = None
         self._index_file: Any = None
         self._offset = 0
+        self._good_events = self._good_index = 0  # file sizes after the last complete write
         self.error: BaseException | None = None
+        self.on_error: Callable[[BaseException], None] | None = None
         self.written = 0
         self.batches = 0
         self.fsyncs = 0
@@ -160,7 +169,8 @@ class RunLogWriter:
         events_path = self.run_dir / EVENTS
         # A crash may have left half a line: cut it so our lines start clean.
         self._offset = truncate_torn_tail(events_path)
-        truncate_torn_tail(self.run_dir / INDEX)
+        self._good_events = self._offset
+        self._good_index = truncate_torn_tail(self.run_dir / INDEX)
         self._events_file = await aiofiles.open(events_path, "ab")
         self._index_file = await aiofiles.open(self.run_dir / INDEX, "ab")
         self._task = asyncio.create_task(self._loop(), name="relsim-runlog-writer")
@@ -245,9 +255,21 @@ class RunLogWriter:
                     return
         except Exception as exc:  # a dead writer must not hang producers: they see the error
             self.error = exc
+            self._cut_failed_write()
+            if self.on_error is not None:
+                self.on_error(exc)
             self._room.set()
             async with self._written_cond:
                 self._written_cond.notify_all()
+
+    def _cut_failed_write(self) -> None:
+        """After a failed write (a full disk), cut both files back to their last complete
+        write: no torn line is left, and the space the partial write took is free again (the
+        manifest's final status needs a little)."""
+        for name, size in ((EVENTS, self._good_events), (INDEX, self._good_index)):
+            with contextlib.suppress(OSError):
+                if (self.run_dir / name).stat().st_size > size:
+                    os.truncate(self.run_dir / name, size)
 
     async def _write_pending(self) -> None:
         batch, self._pending = self._pending, []
@@ -277,7 +299,7 @@ class RunLogWriter:
         index: list[bytes] = []
         offset = self._offset
         for (sim_id, attempt), lines in groups.items():
-            chunk = b"".join(lines)
+            chunk = scrub_bytes(b"".join(lines))
             chunks.append(chunk)
             key = (sim_id or "-").encode()
             index.append(b"%s\t%d\t%d\t%d\n" % (key, attempt, offset, len(chunk)))
@@ -294,6 +316,8 @@ class RunLogWriter:
             await f.flush()
             await ix.write(index)
             await ix.flush()
+            self._good_events = self._offset
+            self._good_index += len(index)
         if sync:
             await asyncio.to_thread(_fsync_all, f.fileno(), ix.fileno())
             self.fsyncs += 1
@@ -302,6 +326,35 @@ class RunLogWriter:
 def _fsync_all(*fds: int) -> None:
     for fd in fds:
         os.fsync(fd)
+
+
+def overwrite_in_place(path: Path, data: bytes) -> None:
+    """Last resort when the disk is full: overwrite ``path`` in the blocks it already has (no
+    new space needed). Only when ``data`` fits; not atomic, hence only after ``write_atomic``
+    failed for lack of space."""
+    if not path.exists() or len(data) > path.stat().st_size:
+        raise OSError(errno.ENOSPC, "no space left for the manifest")
+    with open(path, "r+b") as f:
+        f.write(data)
+        f.truncate(len(data))
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def encode_manifest(data: dict[str, Any]) -> bytes:
+    return scrub_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2))
+
+
+def write_manifest(path: Path, payload: bytes) -> None:
+    """The manifest (``encode_manifest``), atomically; on a full disk, compact and in place so
+    that its status (never left "running") still reaches the disk, then the error is raised."""
+    try:
+        write_atomic(path, payload)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        overwrite_in_place(path, orjson.dumps(orjson.loads(payload)))
+        raise
 
 
 class ManifestKeeper:
@@ -317,21 +370,22 @@ class ManifestKeeper:
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
         self.on_write: Callable[[], None] | None = None
+        self.error: OSError | None = None
 
     def mark_dirty(self) -> None:
         self._dirty = True
 
     def write_sync(self) -> None:
         self.data["updated"] = time.time()
-        write_atomic(self.path, orjson.dumps(self.data, option=orjson.OPT_INDENT_2))
+        write_manifest(self.path, encode_manifest(self.data))
         self._dirty = False
 
     async def write_now(self) -> None:
         async with self._lock:
             self.data["updated"] = time.time()
-            payload = orjson.dumps(self.data, option=orjson.OPT_INDENT_2)
+            payload = encode_manifest(self.data)
             self._dirty = False
-            await asyncio.to_thread(write_atomic, self.path, payload)
+            await asyncio.to_thread(write_manifest, self.path, payload)
 
     def start(self) -> None:
         if self._task is None:
@@ -341,7 +395,11 @@ class ManifestKeeper:
         while True:
             await asyncio.sleep(self.interval)
             if self._dirty:
-                await self.write_now()
+                try:
+                    await self.write_now()
+                except OSError as exc:  # a full disk: the runner hears of it from the log
+                    self.error = exc
+                    self._dirty = True
 
     async def aclose(self) -> None:
         if self._task is not None:

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import contextvars
 import fcntl
+import hashlib
 import heapq
 import logging
 import os
@@ -50,7 +51,7 @@ from engine.batch.runlog import (
 )
 from engine.batch.spec import BatchSpec, SimPlan, _load_cached
 from engine.batch.state import BatchState, SimRow
-from engine.errors import ConfigError, EndpointFatalError
+from engine.errors import ConfigError, EndpointFatalError, StorageError
 from engine.events import (
     CallParked,
     EndpointStatus,
@@ -59,6 +60,7 @@ from engine.events import (
     SimStateChanged,
 )
 from engine.llm.budgets import use_budgets
+from engine.llm.scope import outage_timeout
 from engine.llm.types import ChatRequest, ChatResult, Provider
 
 log = logging.getLogger("relsim.batch")
@@ -79,6 +81,30 @@ def planned_scene_calls(spec: BatchSpec) -> float:
     scenes = max(1, spec.scenes)
     return calls_per_simulation(spec.scenes, spec.beats, policy=spec.policy,
                                 commitment_samples=spec.commitment_samples) / scenes
+
+
+DEFAULT_DRAIN_TIMEOUT_S = 30.0
+
+
+def drain_timeout() -> float:
+    """Seconds a drain (first Ctrl-C) waits for scenes in progress: ``RELSIM_DRAIN_TIMEOUT``."""
+    raw = os.environ.get("RELSIM_DRAIN_TIMEOUT")
+    try:
+        return max(0.0, float(raw)) if raw else DEFAULT_DRAIN_TIMEOUT_S
+    except ValueError:
+        return DEFAULT_DRAIN_TIMEOUT_S
+
+
+def attempt_seed(seed: int, attempt: int) -> int:
+    """The seed of a rerun's attempt: new for each attempt, reproducible from the manifest."""
+    if attempt <= 1:
+        return seed
+    digest = hashlib.blake2b(f"{seed}|attempt|{attempt}".encode(), digest_size=4).digest()
+    return int.from_bytes(digest) & 0x7FFFFFFF
+
+
+def _os_reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 def is_resumable(state: str, reason: str | None) -> bool:
@@ -142,10 +168,16 @@ class BatchRunner:
     """Runs one batch into one run directory. See the module docstring for the semantics."""
 
     def __init__(
-        self, spec: BatchSpec, *, run_dir: Path | None = None, provider: Provider | None = None
+        self,
+        spec: BatchSpec,
+        *,
+        run_dir: Path | None = None,
+        provider: Provider | None = None,
+        allow_large: bool = False,
     ) -> None:
         self._init_common(spec)
         # Everything that can fail on bad input happens before the directory exists.
+        spec.check_size(allow_large=allow_large)
         plans = spec.expand()
         self._provider = provider if provider is not None else self._resolve_provider()
         self.run_dir = self._create_run_dir(run_dir, plans)
@@ -172,8 +204,11 @@ class BatchRunner:
         self._started = False
         self._lock_fd: int | None = None
         self.fatal: str | None = None
+        self.storage_error: StorageError | None = None
         self.interrupted = False
         self._breaker_open = False
+        self._drain_timer: asyncio.TimerHandle | None = None
+        self._session_started: float | None = None
 
     def _resolve_provider(self) -> Provider:
         from engine.llm.registry import resolve_model
@@ -223,6 +258,10 @@ class BatchRunner:
         data = self._manifest_data(plans)
         try:
             tmp.mkdir(parents=True)
+        except OSError as exc:
+            reason = _os_reason(exc)
+            raise StorageError(f"cannot create the run directory {final}: {reason}") from None
+        try:
             (tmp / EVENTS).touch()
             (tmp / INDEX).touch()
             self._manifest = ManifestKeeper(tmp / MANIFEST, data)
@@ -230,12 +269,17 @@ class BatchRunner:
             if final.exists():
                 final.rmdir()  # an empty directory the caller made for us
             os.replace(tmp, final)
-        except OSError as exc:
+        except BaseException as exc:
+            # Whatever went wrong, no half-made (hidden) run directory is left behind.
             with contextlib.suppress(OSError):
                 for child in tmp.iterdir():
                     child.unlink()
                 tmp.rmdir()
-            raise ConfigError(f"cannot create the run directory {final}: {exc}") from None
+            if isinstance(exc, OSError):
+                raise StorageError(
+                    f"cannot create the run directory {final}: {_os_reason(exc)}"
+                ) from None
+            raise
         self._manifest.path = final / MANIFEST
         return final
 
@@ -255,6 +299,7 @@ class BatchRunner:
 
     def _start_writer_objects(self) -> None:
         self._writer = RunLogWriter(self.run_dir)
+        self._writer.on_error = self._storage_failed
         self.bus = EventBus(self._writer.append)
         self.bus.subscribe_inline(self.state.apply)
         self.bus.subscribe_inline(self._watch)
@@ -354,7 +399,10 @@ class BatchRunner:
         ``drain()``/``cancel_all()``/a fatal endpoint error stops the batch."""
         await self._start()
         self._draining = self.interrupted = self.state.draining = False
-        self.state.finished_at = None  # a rerun after the end: the clock runs again
+        self._session_started = time.time()
+        # Wall time counts this session (a rerun's, not the run's since its creation), and the
+        # clock runs again after the end.
+        self.state.started_at, self.state.finished_at = self._session_started, None
         assert self._wakeup is not None
         try:
             while True:
@@ -374,9 +422,22 @@ class BatchRunner:
                 await self._wakeup.wait()
         finally:
             self.state.finished_at = time.time()
-            self._manifest.data["status"] = self._run_status()
+            if self._drain_timer is not None:
+                self._drain_timer.cancel()
+                self._drain_timer = None
+            data = self._manifest.data
+            data["wall_s"] = round(
+                float(data.get("wall_s") or 0.0) + self.state.finished_at - self._session_started, 3
+            )
+            data["status"] = self._run_status()
             self._manifest.mark_dirty()
-        await self._writer.flush(sync=True)
+        if self.storage_error is None:
+            try:
+                await self._writer.flush(sync=True)
+            except OSError as exc:
+                self._storage_failed(exc)
+        if self.storage_error is not None:
+            raise self.storage_error
         return self.state
 
     def cancel(self, sim_id: str) -> bool:
@@ -393,20 +454,40 @@ class BatchRunner:
                 self._cancel(slot, reason)
         self._poke()
 
-    def drain(self) -> None:
-        """Start nothing new; running simulations stop after the scene they are in."""
+    def drain(self, timeout: float | None = None) -> None:
+        """Start nothing new; running simulations stop after the scene they are in. Those
+        waiting on a down endpoint cannot finish a scene and stop at once, and whatever still
+        runs after ``timeout`` seconds (default ``RELSIM_DRAIN_TIMEOUT`` or 30) is stopped then:
+        a drain always ends. All of them stay resumable."""
         self._draining = self.state.draining = True
         self.interrupted = True
+        for slot in list(self._slots.values()):
+            if slot.task is not None and slot.state == "waiting":
+                self._cancel(slot, INTERRUPTED)
+        if self._drain_timer is None:
+            with contextlib.suppress(RuntimeError):  # no running loop: nothing is running
+                self._drain_timer = asyncio.get_running_loop().call_later(
+                    drain_timeout() if timeout is None else timeout,
+                    lambda: self.cancel_all(interrupted=True),
+                )
         self._poke()
 
-    def rerun(self, sim_id: str, *, seed: int | None = None) -> bool:
-        """Queue a new attempt of an ended simulation (its original seed unless ``seed``).
-        False if the simulation is still pending or running."""
+    def rerun(self, sim_id: str, *, seed: int | None = None, same_seed: bool = False) -> bool:
+        """Queue a new attempt of an ended simulation. Its seed is ``seed`` if given, the
+        original seed with ``same_seed`` (reproduces the first attempt), else a new seed drawn
+        for this attempt (deterministically from the original and the attempt number, and
+        recorded in the manifest and the log), so that a rerun does not replay the same
+        failure. False if the simulation is still pending or running."""
         slot = self._get(sim_id)
         if slot.task is not None or slot.queued or slot.state not in ENDED_STATES:
             return False
         slot.attempt += 1
-        slot.seed = slot.plan.seed if seed is None else seed
+        if seed is not None:
+            slot.seed = seed
+        elif same_seed:
+            slot.seed = slot.plan.seed
+        else:
+            slot.seed = attempt_seed(slot.plan.seed, slot.attempt)
         slot.resume_events = None
         slot.attempts.append({"attempt": slot.attempt, "seed": slot.seed, "status": "pending"})
         self._set_state(slot, "pending")
@@ -416,10 +497,20 @@ class BatchRunner:
         self._poke()
         return True
 
-    def rerun_failed(self) -> list[str]:
-        """Rerun every failed simulation; returns their ids."""
-        ids = [s.plan.sim_id for s in self._slots.values() if s.state == "failed"]
-        return [i for i in ids if self.rerun(i)]
+    def rerun_failed(self, *, seed: int | None = None, same_seed: bool = False) -> list[str]:
+        """Rerun every failed simulation (seeds as in ``rerun``); returns their ids."""
+        return self.rerun_where("failed", seed=seed, same_seed=same_seed)
+
+    def rerun_where(
+        self, state: str, *, seed: int | None = None, same_seed: bool = False
+    ) -> list[str]:
+        """Rerun every simulation in ``state`` ("failed" or "cancelled"); returns their ids."""
+        ids = [s.plan.sim_id for s in self._slots.values() if s.state == state]
+        return [i for i in ids if self.rerun(i, seed=seed, same_seed=same_seed)]
+
+    def count(self, state: str) -> int:
+        """How many simulations are in ``state``."""
+        return sum(1 for s in self._slots.values() if s.state == state)
 
     async def __aenter__(self) -> BatchRunner:
         return self
@@ -441,12 +532,19 @@ class BatchRunner:
                 await asyncio.gather(*self._active.values(), return_exceptions=True)
             if self._started:
                 await self.bus.aclose()
-                await self._writer.aclose()
+                try:
+                    await self._writer.aclose()
+                except OSError as exc:
+                    self._storage_failed(exc)
             self._manifest.data["status"] = self._run_status()
-            if self._started:
-                await self._manifest.aclose()
-            else:
-                await self._manifest.write_now()
+            try:
+                if self._started:
+                    await self._manifest.aclose()
+                else:
+                    await self._manifest.write_now()
+            except OSError as exc:
+                # On a full disk the status still went in place (runlog.write_manifest).
+                self._storage_failed(exc)
         finally:
             self._release_lock()
 
@@ -620,6 +718,7 @@ class BatchRunner:
                 task.cancel()
 
         self._set_state(slot, "running")
+        outage_timeout.set(self.spec.outage_timeout)
         try:
             sim = self._build(slot, sink)
             if slot.resume_events:
@@ -630,6 +729,12 @@ class BatchRunner:
         except asyncio.CancelledError:
             self._set_state(slot, "cancelled", slot.cancel_reason or "cancelled")
         except Exception as exc:
+            if self.storage_error is not None or isinstance(exc, OSError):
+                # The log cannot be written: not this simulation's failure. It stays resumable.
+                if isinstance(exc, OSError):
+                    self._storage_failed(exc)
+                self._set_state(slot, "cancelled", f"{INTERRUPTED}: cannot write the run log")
+                return
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             self._set_state(slot, "failed", reason)
             if isinstance(exc, EndpointFatalError):
@@ -640,6 +745,17 @@ class BatchRunner:
             slot.task = None
             self._active.pop(sim_id, None)
             self._poke()
+
+    def _storage_failed(self, exc: BaseException) -> None:
+        """The run log (or manifest) cannot be written: stop the batch, everything resumable."""
+        if self.storage_error is not None:
+            return
+        reason = _os_reason(exc) if isinstance(exc, OSError) else str(exc)
+        self.storage_error = StorageError(
+            f"cannot write to {self.run_dir}: {reason}. Everything already written is kept; "
+            f"continue with: relsim resume {self.run_dir}"
+        )
+        self._stop_fatal(f"cannot write the run log: {reason}")
 
     def _stop_fatal(self, message: str) -> None:
         if self.fatal is not None:

@@ -39,6 +39,9 @@ from engine.sim.sources import (
 
 MAX_REPLICATES = 10_000
 MAX_CONCURRENCY = 100_000
+# Above this many simulations a batch runs only when asked to (``--yes`` or ``max_simulations``).
+DEFAULT_MAX_SIMULATIONS = 10_000
+MAX_SEED = 2**63 - 1  # what the run log (JSON integers) and model APIs' seeds hold
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +121,33 @@ class BatchSpec(BaseModel):
     # Output budgets per call purpose, over engine.llm.budgets' defaults ([max_tokens] table).
     max_tokens: dict[str, int] = Field(default_factory=dict)
     sim: dict[str, float] = Field(default_factory=dict)
-    seed: int = Field(default=0, ge=0)
+    seed: int = Field(default=0, ge=0, le=MAX_SEED)
     concurrency: int = Field(default=64, ge=1, le=MAX_CONCURRENCY)
     out: str = Field(default="logs", min_length=1)
+    # Refuse batches larger than this (a size that needs saying so, see check_size).
+    max_simulations: int = Field(default=DEFAULT_MAX_SIMULATIONS, ge=1)
+    # Seconds a simulation waits on an endpoint that is down before it fails ("endpoint down
+    # since …"); None: RELSIM_OUTAGE_TIMEOUT or 300.
+    outage_timeout: float | None = Field(default=None, gt=0, le=86_400)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_booleans(cls, data: Any) -> Any:
+        # TOML's `true` is not a number: pydantic would take it as 1 (`concurrency = true`).
+        if isinstance(data, dict):
+            for name, value in data.items():
+                info = cls.model_fields.get(name) if isinstance(name, str) else None
+                if info is None:
+                    continue
+                if isinstance(value, bool) and info.annotation is not bool:
+                    raise ValueError(f"{name}: expected a number, not {str(value).lower()}")
+                if name == "sim" and isinstance(value, dict):
+                    for key, option in value.items():
+                        if isinstance(option, bool):
+                            raise ValueError(
+                                f"sim.{key}: expected a number, not {str(option).lower()}"
+                            )
+        return data
 
     @model_validator(mode="before")
     @classmethod
@@ -278,6 +305,33 @@ class BatchSpec(BaseModel):
                     )
                 )
         return plans
+
+    def count_simulations(self) -> int:
+        """How many simulations ``expand()`` makes, without making them."""
+        if self.pairing == "explicit":
+            pairs = len(self.pairs)
+        else:
+            n = len(self._resolve_with_paths())
+            pairs = n * (n - 1) // (2 if self.pairing == "all_pairs" else 1)
+        return pairs * self.replicates
+
+    def size_text(self) -> str:
+        """``1,200 simulations, about 96,000 model calls`` (before retries)."""
+        sims = self.count_simulations()
+        calls = sims * calls_per_simulation(
+            self.scenes, self.beats, policy=self.policy, commitment_samples=self.commitment_samples
+        )
+        return f"{sims:,} simulations, about {calls:,} model calls"
+
+    def check_size(self, *, allow_large: bool = False) -> None:
+        """Refuse a batch above ``max_simulations`` unless ``allow_large`` (``--yes``)."""
+        sims = self.count_simulations()
+        if sims > self.max_simulations and not allow_large:
+            raise ConfigError(
+                f"this batch is {self.size_text()}, above the limit of "
+                f"{self.max_simulations:,}: pass --yes, or set max_simulations = {sims} in the "
+                "batch file, to run it"
+            )
 
     def estimated_calls(self) -> int:
         """Chat calls the batch makes without retries (a lower bound for progress displays)."""

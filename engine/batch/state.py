@@ -120,6 +120,7 @@ class BatchState:
     calls: int = 0
     retries: int = 0
     fallbacks: int = 0
+    repairs: int = 0  # replies accepted after a benign repair (engine.llm.parsing)
     prompt_tokens: int = 0
     cached_prompt_tokens: int = 0  # of prompt_tokens, from the server's prefix cache
     completion_tokens: int = 0
@@ -195,6 +196,7 @@ class BatchState:
             self.completion_tokens += event.completion_tokens
             self.cost_usd += event.cost_usd
             row.scene_calls += 1
+            self.repairs += event.repairs
             if row.state == "running":
                 row.activity = "generating"
         elif isinstance(event, Narration):

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 
+from engine.batch.runner import drain_timeout
 from engine.present.console import ProgressLine, print_summary, stdout_console
+from engine.present.logs import stderr_console
 from engine.textsafe import printable
 
 if TYPE_CHECKING:
@@ -39,7 +41,8 @@ async def _show_progress(progress: ProgressLine, console: Console) -> None:
 async def drive(runner: BatchRunner, *, show_progress: bool = True) -> int:
     """Run ``runner`` to the end with Ctrl-C handling and a progress display; returns the exit
     code (0 all completed, 1 some failed or cancelled, 130 interrupted)."""
-    err = Console(stderr=True, highlight=False)
+    # The one stderr console: log records and the progress line share it (engine.present.logs).
+    err = stderr_console()
     loop = asyncio.get_running_loop()
     presses = 0
 
@@ -48,8 +51,8 @@ async def drive(runner: BatchRunner, *, show_progress: bool = True) -> int:
         presses += 1
         if presses == 1:
             err.print(
-                "[yellow]Interrupted: finishing the scenes in progress "
-                "(Ctrl-C again to stop at once)…[/]"
+                "[yellow]Interrupted: finishing the scenes in progress, at most "
+                f"{drain_timeout():.0f} s (Ctrl-C again to stop at once)…[/]"
             )
             runner.drain()
         else:
@@ -75,9 +78,9 @@ async def drive(runner: BatchRunner, *, show_progress: bool = True) -> int:
             loop.remove_signal_handler(sig)
     print_summary(runner.state, stdout_console(), run_dir=str(runner.run_dir))
     if runner.fatal:
-        err.print(f"[red]relsim: the batch stopped: {printable(runner.fatal)}[/]")
+        err.print(Text(f"relsim: the batch stopped: {printable(runner.fatal)}", style="red"))
     if interrupted:
-        err.print(f"Resume with: relsim resume {runner.run_dir}")
+        err.print(Text(f"Resume with: relsim resume {printable(str(runner.run_dir))}"))
         return EXIT_INTERRUPTED
     c = runner.state.counts
     return EXIT_OK if c["completed"] == runner.state.total else EXIT_FAILED

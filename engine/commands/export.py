@@ -18,7 +18,12 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from engine.batch.export import export_run
 
-    export_run(args.run_dir, args.output, args.format)
+    _, skipped = export_run(args.run_dir, args.output, args.format)
+    if skipped:
+        print(f"relsim: skipped {skipped} unreadable line(s) of {args.run_dir}/events.jsonl",
+              file=sys.stderr)
     return 0

@@ -21,7 +21,17 @@ def run(args: argparse.Namespace) -> int:
     from engine.commands._drive import drive
 
     runner = BatchRunner.open(args.run_dir)
-    queued = runner.resume_unfinished()
+    try:
+        queued = runner.resume_unfinished()
+    except BaseException:
+        asyncio.run(runner.aclose())
+        raise
     print(f"resuming {queued} unfinished simulation(s) in {runner.run_dir}", file=sys.stderr)
+    if not queued:
+        # Say what can be done instead (a cancel-all leaves nothing to resume).
+        hints = [f"{n} {state} (relsim rerun {runner.run_dir} --{state})"
+                 for state in ("cancelled", "failed") if (n := runner.count(state))]
+        if hints:
+            print(f"nothing to resume; rerun instead: {'; '.join(hints)}", file=sys.stderr)
     with batch_gc():
         return asyncio.run(drive(runner, show_progress=not args.no_progress))

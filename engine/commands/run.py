@@ -27,10 +27,13 @@ def add_parser(sub: Any) -> None:
         help="override the number of simulations in flight",
     )
     p.add_argument("--no-progress", action="store_true", help="no live progress display")
+    p.add_argument("--yes", action="store_true",
+                   help="run a batch above its max_simulations limit (default 10,000)")
 
 
 def run(args: argparse.Namespace) -> int:
     import asyncio
+    import sys
 
     from engine.batch.gctune import batch_gc
     from engine.batch.runner import BatchRunner
@@ -43,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
         embed_model=args.embed_model,
         concurrency=args.concurrency,
     )
-    runner = BatchRunner(spec)  # validates everything before the run directory exists
+    print(f"batch {spec.name}: {spec.size_text()}", file=sys.stderr)
+    # Validates everything (the size included) before the run directory exists.
+    runner = BatchRunner(spec, allow_large=args.yes)
     with batch_gc():
         return asyncio.run(drive(runner, show_progress=not args.no_progress))

@@ -22,6 +22,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from engine.batch.reader import RunReader
+    from engine.batch.runlist import run_status
     from engine.present.console import print_commitment_log, print_summary, stdout_console
     from engine.present.format import safe
     from engine.present.transcript import print_transcript
@@ -39,21 +40,34 @@ def run(args: argparse.Namespace) -> int:
     console = stdout_console()
     if args.sim_id:
         reader.sim_info(args.sim_id)
+        reader.check_attempt(args.sim_id, args.attempt)
         events = reader.events(args.sim_id, args.attempt)
         if args.report:
             return _print_report(events, args, console)
         print_transcript(events, console)
         print_commitment_log(console, reader.commitment_log(args.sim_id, args.attempt))
+        report_skipped(reader)
         return 0
     m = reader.manifest
+    status = run_status(reader.run_dir, m)
     console.print(safe(f"{reader.run_dir}", "bold"),
-                  safe(f" status: {m.get('status')}  "
+                  safe(f" status: {status}  "
                        f"model: {m.get('model_label') or m.get('model')}  "
                        f"seed: {m.get('seed')}  relsim {m.get('relsim_version')}  "
                        f"prompts {m.get('prompt_hash')}"))
     state = reader.state()
     print_summary(state, console, limit=10**9 if args.all else 40)
+    report_skipped(reader)
     return 0
+
+
+def report_skipped(reader: Any) -> None:
+    """One line on stderr when the log held lines that are not usable events."""
+    import sys
+
+    if reader.skipped:
+        print(f"relsim: skipped {reader.skipped} unreadable line(s) of {reader.run_dir}/"
+              "events.jsonl", file=sys.stderr)
 
 
 def _print_report(events: list[Any], args: argparse.Namespace, console: Any) -> int:

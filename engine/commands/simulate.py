@@ -45,6 +45,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
+    from engine.batch.spec import MAX_SEED
     from engine.errors import ConfigError
     from engine.llm.registry import resolve_model
     from engine.present.console import print_commitment_log
@@ -57,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"give exactly two personas, got {len(args.personas)}")
     check_range("--scenes", args.scenes, 1, MAX_SCENES)
     check_range("--beats", args.beats, 1, MAX_BEATS)
+    check_range("--seed", args.seed, 0, MAX_SEED)
     provider = resolve_model(args.model, base_url=args.base_url, embed_model=args.embed_model)
     a = RelationshipAgent.from_persona(args.personas[0], model=provider)
     b = RelationshipAgent.from_persona(args.personas[1], model=provider)

@@ -230,6 +230,9 @@ class CircuitBreaker:
         self.cooldown_s = cooldown_s
         self.open_until = 0.0
         self.probing = False
+        # Wall-clock time of the first failure of the current run of failures (None: healthy):
+        # how long the endpoint has been down, for the outage deadline.
+        self.failing_since: float | None = None
         self._waiters: list[asyncio.Future[None]] = []
 
     def try_enter(self) -> bool:
@@ -258,6 +261,7 @@ class CircuitBreaker:
 
     def record_success(self) -> None:
         self.failures = 0
+        self.failing_since = None
         self.verified = True
         self.probing = False
         if self.state != "closed":
@@ -267,6 +271,8 @@ class CircuitBreaker:
     def record_failure(self) -> bool:
         """A transient failure; True if the breaker is (now) open."""
         self.failures += 1
+        if self.failing_since is None:
+            self.failing_since = time.time()
         was_probe = self.probing
         self.probing = False
         if self.state == "half_open" and was_probe and self.verified:

@@ -22,9 +22,10 @@ from pydantic import BaseModel, ValidationError
 from engine.errors import LLMError, StructuredOutputError
 from engine.llm.budgets import budget_for
 from engine.llm.events import CallCompleted, CallFailed, RetryWarning
-from engine.llm.parsing import ParseError, extract_json
+from engine.llm.parsing import ParseError, parse_reply
 from engine.llm.scope import CallScope, current_scope
 from engine.llm.types import ChatRequest, ChatResult, Message, Provider, Usage
+from engine.textsafe import printable
 
 log = logging.getLogger("relsim.llm")
 
@@ -113,15 +114,16 @@ async def call_structured(
 ) -> StructuredResult[T]:
     """Ask for a reply matching ``schema``; see the module docstring for the retry rules."""
 
-    def accept(result: ChatResult) -> T:
+    def accept(result: ChatResult) -> tuple[T, int]:
         try:
-            data = extract_json(result.text)
+            parsed = parse_reply(result.text)
         except ParseError as exc:
             raise _AttemptError("parse", str(exc)) from None
         try:
-            return schema.model_validate(data, context=validation_context)
+            value = schema.model_validate(parsed.value, context=validation_context)
         except ValidationError as exc:
             raise _AttemptError("validation", _compact_errors(exc)) from None
+        return value, len(parsed.repairs)
 
     value, attempts, usage, failure = await _attempt_loop(
         provider,
@@ -160,11 +162,11 @@ async def call_text(
 ) -> str:
     """Ask for free text. Empty, truncated or refused replies are retried like bad JSON."""
 
-    def accept(result: ChatResult) -> str:
+    def accept(result: ChatResult) -> tuple[str, int]:
         text = result.text.strip()
         if not text:
             raise _AttemptError("empty", "the reply was empty")
-        return text
+        return text, 0
 
     value, attempts, _, failure = await _attempt_loop(
         provider,
@@ -189,7 +191,7 @@ async def call_text(
 async def _attempt_loop(
     provider: Provider,
     request: ChatRequest,
-    accept: Callable[[ChatResult], Any],
+    accept: Callable[[ChatResult], tuple[Any, int]],
     *,
     agent: str | None,
     max_attempts: int,
@@ -217,7 +219,7 @@ async def _attempt_loop(
                 raise _AttemptError("refusal", f"the model refused: {result.refusal[:200]}")
             if result.finish_reason == "length":
                 raise _AttemptError("truncation", "the reply was cut off at the token limit")
-            value = accept(result)
+            value, repairs = accept(result)
         except _AttemptError as err:
             reason = err.reason
             will_retry = attempt < max_attempts
@@ -229,7 +231,7 @@ async def _attempt_loop(
                 attempt,
                 max_attempts,
                 err.error_class,
-                err.reason,
+                printable(err.reason),
             )
             scope.emit(
                 RetryWarning(
@@ -254,7 +256,7 @@ async def _attempt_loop(
                     request.messages = _reask(request.messages, raw, err.reason, structured)
                 request.sample_index = attempt
             continue
-        _completed(scope, request.purpose, agent, attempt, usage, started, cached, False)
+        _completed(scope, request.purpose, agent, attempt, usage, started, cached, False, repairs)
         return value, attempt, usage, None
 
     log.error(
@@ -263,8 +265,9 @@ async def _attempt_loop(
         request.purpose,
         f" ({agent})" if agent else "",
         attempt,
-        reason,
-        raw[:RAW_LOG_LIMIT],
+        printable(reason),
+        # Model text is untrusted: escaped, never interpreted by the terminal.
+        printable(raw[:RAW_LOG_LIMIT]),
     )
     scope.emit(
         CallFailed(
@@ -290,6 +293,7 @@ def _completed(
     started: float,
     cached: bool,
     fallback: bool,
+    repairs: int = 0,
 ) -> None:
     if scope.sink is None:
         return
@@ -306,5 +310,6 @@ def _completed(
             latency_s=time.perf_counter() - started,
             cached=cached,
             fallback=fallback,
+            repairs=repairs,
         )
     )

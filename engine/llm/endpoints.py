@@ -14,11 +14,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from engine.errors import EndpointFatalError
+from engine.errors import EndpointDownError, EndpointFatalError
 from engine.llm.admission import AdaptiveLimiter, BreakerState, CircuitBreaker, RateBucket
 from engine.llm.events import CallParked, EndpointStatus
 from engine.llm.http import open_http_client
-from engine.llm.scope import current_scope
+from engine.llm.scope import current_outage_timeout, current_scope
 from engine.llm.settings import EndpointSettings
 from engine.llm.transport import (
     ErrorClass,
@@ -248,10 +248,30 @@ class EndpointPool:
                 break
         return best
 
+    def down_since(self) -> float | None:
+        """When the endpoint went down: every replica's breaker is open or probing after
+        failures, since the latest of their first failures. None while any replica is up."""
+        times = []
+        for r in self.replicas:
+            if r.breaker.state == "closed" or r.breaker.failing_since is None:
+                return None
+            times.append(r.breaker.failing_since)
+        return max(times) if times else None
+
+    def check_outage(self) -> None:
+        """Raise EndpointDownError once the endpoint has been down past the caller's deadline
+        (``engine.llm.scope.current_outage_timeout``)."""
+        since = self.down_since()
+        if since is not None and time.time() - since > current_outage_timeout():
+            clock = time.strftime("%H:%M:%S", time.localtime(since))
+            raise EndpointDownError(f"endpoint down since {clock} ({self.settings.endpoint})")
+
     async def choose(self) -> Replica:
-        """The least-loaded replica whose breaker admits a call; parks while there is none."""
+        """The least-loaded replica whose breaker admits a call; parks while there is none,
+        until the outage deadline."""
         if self.fatal is not None:
             raise self.fatal
+        self.check_outage()
         replica = self._pick()
         if replica is not None:
             return replica
@@ -276,6 +296,10 @@ class EndpointPool:
                     t for r in self.replicas if (t := r.breaker.seconds_until_probe()) is not None
                 ]
                 timeout = min(timeouts) + 0.001 if timeouts else None
+                since = self.down_since()
+                if since is not None:
+                    left = max(0.0, since + current_outage_timeout() - time.time()) + 0.001
+                    timeout = left if timeout is None else min(timeout, left)
                 try:
                     await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
                 finally:
@@ -283,6 +307,7 @@ class EndpointPool:
                         fut.cancel()
                 if self.fatal is not None:
                     raise self.fatal
+                self.check_outage()
                 replica = self._pick()
                 if replica is not None:
                     return replica

@@ -53,6 +53,8 @@ class CallCompleted(EventBase):
     cached_prompt_tokens: int = 0
     cached: bool = False
     fallback: bool = False
+    # Benign repairs the accepted reply needed (fences, prose, trailing commas…): see parsing.
+    repairs: int = 0
 
 
 class EndpointStatus(EventBase):

@@ -41,3 +41,27 @@ def call_scope(scope: CallScope) -> Iterator[CallScope]:
         yield scope
     finally:
         _scope.reset(token)
+
+
+DEFAULT_OUTAGE_TIMEOUT_S = 300.0
+
+
+def default_outage_timeout() -> float:
+    """``RELSIM_OUTAGE_TIMEOUT`` seconds, else 300: how long a call waits on a down endpoint."""
+    import os
+
+    raw = os.environ.get("RELSIM_OUTAGE_TIMEOUT")
+    try:
+        return float(raw) if raw else DEFAULT_OUTAGE_TIMEOUT_S
+    except ValueError:
+        return DEFAULT_OUTAGE_TIMEOUT_S
+
+
+# Per simulation (a batch key, ``outage_timeout``): a call whose endpoint has been down longer
+# than this fails instead of waiting on, so a batch against a dead server ends. None: the default.
+outage_timeout: ContextVar[float | None] = ContextVar("relsim_outage_timeout", default=None)
+
+
+def current_outage_timeout() -> float:
+    value = outage_timeout.get()
+    return default_outage_timeout() if value is None else value

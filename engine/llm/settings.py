@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit, urlunsplit
 
+from engine import redact
 from engine.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        redact.register(value)  # scrubbed from everything relsim writes from now on
 
     def reveal(self) -> str:
         return self._value
@@ -242,6 +244,7 @@ def parse_model(
             f"unknown model provider '{provider}': use sim or one of {', '.join(PROVIDERS)}"
         )
     urls = base_url or env.get("RELSIM_BASE_URL") or DEFAULT_BASE_URLS.get(provider)
+    redact.register_url(urls)
     if not urls:
         raise ConfigError(f"model '{spec}' needs --base-url (or RELSIM_BASE_URL)")
     base_urls = tuple(dict.fromkeys(_clean_url(u) for u in urls.split(",") if u.strip()))

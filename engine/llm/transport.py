@@ -28,6 +28,7 @@ from engine.errors import EndpointError
 from engine.llm.events import RetryWarning
 from engine.llm.scope import current_scope
 from engine.llm.settings import RetryPolicy
+from engine.redact import scrub
 
 log = logging.getLogger("relsim.transport")
 
@@ -48,6 +49,7 @@ class TransportError(Exception):
         breaker_open: bool = False,
         unreachable: bool = False,
     ) -> None:
+        reason = scrub(reason)  # library messages may carry the URL, and so a key in its query
         super().__init__(reason)
         self.error_class = error_class
         self.reason = reason
@@ -116,7 +118,8 @@ def error_message(body: bytes) -> str:
         text = err.get("message") if isinstance(err, dict) else str(err)
     except (orjson.JSONDecodeError, AttributeError):
         text = body.decode("utf-8", "replace")
-    return " ".join(str(text or "").split())[:200]
+    # Servers echo requests in their errors (an Authorization header, a key in the URL).
+    return scrub(" ".join(str(text or "").split()))[:200]
 
 
 def retry_after_s(headers: Any, now: float | None = None) -> float | None:

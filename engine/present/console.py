@@ -51,7 +51,12 @@ class ProgressLine:
         if c["waiting"]:
             running += f" (waiting {c['waiting']})"
         text.append(running)
-        text.append(f"  retries {st.retries}  tokens {count(st.tokens)}  {rate:.1f} calls/s  "
+        text.append(f"  retries {st.retries}")
+        if st.repairs:
+            text.append(f"  repairs {st.repairs}")
+        if st.fallbacks:
+            text.append(f"  fallbacks {st.fallbacks}")
+        text.append(f"  tokens {count(st.tokens)}  {rate:.1f} calls/s  "
                     f"ETA {duration(eta(st, self.rate.steady, prog))}")
         if st.draining:
             text.append("  draining…", style="bold yellow")
@@ -131,6 +136,7 @@ def print_summary(
             summary.add_row(name, str(c[name]))
     summary.add_row("model calls", str(state.calls))
     summary.add_row("retries", str(state.retries))
+    summary.add_row("repairs", str(state.repairs))
     summary.add_row("fallbacks", str(state.fallbacks))
     summary.add_row("tokens", count(state.tokens))
     if state.cached_prompt_tokens:

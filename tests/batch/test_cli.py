@@ -52,7 +52,7 @@ def write_batch(tmp_path: Path, text: str = BATCH) -> Path:
         (["run", "{good}", "--seed", "abc"], "invalid int value"),
         (["run"], "the following arguments are required"),
         (["resume", "{dir}"], "not a run directory"),
-        (["rerun", "{dir}"], "one of the arguments --failed --sim is required"),
+        (["rerun", "{dir}"], "one of the arguments --failed --cancelled --sim is required"),
         (["show", "{dir}/nope"], "not a run directory"),
     ],
 )

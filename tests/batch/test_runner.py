@@ -66,9 +66,10 @@ async def test_a_raising_simulation_does_not_disturb_neighbours(tmp_path: Path) 
     ok, ref = logs_of(RunReader(runner.run_dir)), logs_of(RunReader(clean.run_dir))
     assert all(ok[s] == ref[s] for s in ok if s not in {"s0002", "s0005"})
 
-    # Rerun failed: only the failed ones run again, as attempt 2 with the original seed.
+    # Rerun failed with --same-seed: only the failed ones run again, as attempt 2 with the
+    # original seed (a plain rerun draws a new seed: tests/batch/test_hardening.py).
     reopened = BatchRunner.open(runner.run_dir)
-    assert sorted(reopened.rerun_failed()) == ["s0002", "s0005"]
+    assert sorted(reopened.rerun_failed(same_seed=True)) == ["s0002", "s0005"]
     await run_all(reopened)
     reader = RunReader(runner.run_dir)
     assert reader.manifest["sims"]["s0002"]["attempt"] == 2

@@ -471,7 +471,7 @@ class BatchScreen(Screen[None]):
             return
         path = self.session.run_dir / "export.csv"
         try:
-            n = export_run(self.session.run_dir, path, "csv")
+            n, _ = export_run(self.session.run_dir, path, "csv")
         except (RelsimError, OSError) as exc:
             self.notify(f"export failed: {exc}", severity="error", markup=False)
             return

@@ -55,6 +55,8 @@ def header_text(
     text.append(f"calls {count(prog.calls_done)}/{count(prog.calls_planned)}  "
                 f"scenes {prog.scenes_done}/{prog.scenes_total}  calls/s {rate}  ")
     text.append(f"retries {state.retries}", style="yellow" if state.retries else "")
+    if state.repairs:
+        text.append(f"  repairs {state.repairs}", style="yellow")
     if state.fallbacks:  # narrow terminals: room for the clock and ETA
         text.append(f"  fallbacks {state.fallbacks}", style="yellow")
     text.append(f"  tokens {count(state.tokens)}  ")
