@@ -10,14 +10,37 @@ from collections.abc import Sequence
 import numpy as np
 from rich.table import Table
 from rich.text import Text
+from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
 from engine.analysis.live import Series
 
+
+class Chart(PlotextPlot):
+    """A PlotextPlot that builds its canvas once per drawing: plotext is pure Python (several
+    milliseconds a build at 50×13), and Textual renders a widget again on every repaint of
+    its region, not only when its data changed. ``drawn()`` marks new data."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._data_version = 0
+        self._cached: tuple[tuple[object, ...], RenderResult] | None = None
+
+    def drawn(self) -> None:
+        self._data_version += 1
+        self.refresh()
+
+    def render(self) -> RenderResult:
+        key = (self._data_version, self.size, self.app.theme, self.theme)
+        if self._cached is None or self._cached[0] != key:
+            self._cached = (key, super().render())
+        return self._cached[1]
+
+
 COLOURS = ("cyan", "magenta", "green", "yellow", "blue", "red", "white", "orange")
 
 
-def draw_trajectory(widget: PlotextPlot, series: list[Series], title: str) -> None:
+def draw_trajectory(widget: Chart, series: list[Series], title: str) -> None:
     plt = widget.plt
     plt.clear_data()
     plt.clear_figure()
@@ -35,19 +58,19 @@ def draw_trajectory(widget: PlotextPlot, series: list[Series], title: str) -> No
             plt.plot(bx, s.low[band].tolist(), color=colour, marker="dot")
             plt.plot(bx, s.high[band].tolist(), color=colour, marker="dot")
         plt.plot(x, s.mean.tolist(), color=colour, marker="hd", label=f"{s.group[:18]} n={s.n}")
-    widget.refresh()
+    widget.drawn()
 
 
-def draw_histogram(widget: PlotextPlot, bins: Sequence[float], counts: Sequence[int]) -> None:
+def draw_histogram(widget: Chart, bins: Sequence[float], counts: Sequence[int]) -> None:
     plt = widget.plt
     plt.clear_data()
     plt.clear_figure()
     plt.title(f"final commitment (completed: {sum(counts)})")
     plt.bar([f"{b:g}" if b == int(b) else "" for b in bins], list(counts), width=0.6)
-    widget.refresh()
+    widget.drawn()
 
 
-def draw_markers(widget: PlotextPlot, labels: Sequence[str], shares: Sequence[float]) -> None:
+def draw_markers(widget: Chart, labels: Sequence[str], shares: Sequence[float]) -> None:
     plt = widget.plt
     plt.clear_data()
     plt.clear_figure()
@@ -56,7 +79,7 @@ def draw_markers(widget: PlotextPlot, labels: Sequence[str], shares: Sequence[fl
     else:
         plt.title("state markers (share of scene states)")
         plt.bar(list(labels), list(shares), orientation="horizontal", width=0.5)
-    widget.refresh()
+    widget.drawn()
 
 
 def heatmap_table(personas: Sequence[str], matrix: np.ndarray, what: str,
