@@ -89,7 +89,9 @@ class LiveAggregator:
     def _grow(self, rows: int, scenes: int) -> None:
         n, s = self.matrix.shape
         if rows > n or scenes > s:
-            r, c = max(rows, n), max(scenes, s)
+            # Rows double (amortised: a past run's 10,000 rows arrive one by one); every
+            # reader slices to len(self.ids).
+            r, c = (max(rows, 2 * n) if rows > n else n), max(scenes, s)
             m = np.full((r, c), np.nan)
             m[:n, :s] = self.matrix
             p = np.full((r, 2, c), np.nan)

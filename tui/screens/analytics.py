@@ -21,6 +21,7 @@ from engine.analysis.live import GROUPINGS, LiveAggregator, read_meta
 from tui.session import Session
 from tui.widgets.analytics import (
     Chart,
+    Histogram,
     draw_histogram,
     draw_markers,
     draw_trajectory,
@@ -60,7 +61,7 @@ class AnalyticsScreen(Screen[None]):
         with Grid(id="analytics-grid"):
             yield Chart(id="trajectory")
             yield Static("", id="heatmap")
-            yield Chart(id="histogram")
+            yield Histogram(id="histogram")
             yield Chart(id="markers")
         yield Footer()
 
@@ -107,7 +108,7 @@ class AnalyticsScreen(Screen[None]):
             draw_trajectory(self.query_one("#trajectory", Chart),
                             self.agg.trajectory(self.by), f"mean commitment by {self.by}")
         if self._changed("histogram", version):
-            draw_histogram(self.query_one("#histogram", Chart), *self.agg.histogram())
+            draw_histogram(self.query_one("#histogram", Histogram), *self.agg.histogram())
         separated = self.show_separated and has_outcomes
         if self._changed("heatmap", disk if separated else version, separated):
             self._draw_heatmap(separated)
