@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 import polars as pl
 
+from engine.analysis.cache import cache_key, read_tables, write_tables
 from engine.batch.runlog import EVENTS, MANIFEST
 from engine.errors import ConfigError
 
@@ -176,6 +177,23 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
     sims_info: dict[str, dict[str, Any]] = manifest["sims"]
     spec = manifest.get("spec") if isinstance(manifest.get("spec"), dict) else {}
     assert isinstance(spec, dict)
+    facts = _persona_facts({str(i[k]) for i in sims_info.values() for k in ("persona_a",
+                                                                             "persona_b")})
+    model = str(manifest.get("model") or spec.get("model") or "")
+    constant = {k: spec.get(k) for k in SPEC_FACTORS if k in spec and k != "model"}
+    factor_keys: list[str] = []
+    for info in sims_info.values():
+        for k in (info.get("factors") or {}):
+            if k not in factor_keys:
+                factor_keys.append(str(k))
+    factors = ["replicate", *factor_keys, *[k for k in constant if k != "seed"]]
+    # Reports are not cached (only the tables): a load that wants them reads the log.
+    key = None if keep_reports else cache_key(run_dir, manifest, facts)
+    cached = read_tables(run_dir, key) if key is not None else None
+    if cached is not None:
+        scenes_df, sims_df, states_df = cached
+        return RunData(run_dir=run_dir, manifest=manifest, scenes=scenes_df, sims=sims_df,
+                       states=states_df, factors=factors)
     # A completed simulation's scene scores and plan are all in its simulation_completed line
     # (its seed in the manifest): its scene_ended and simulation_started lines are not decoded
     # (most of a finished run's cost).
@@ -243,15 +261,6 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
         if current(obj):
             reports[obj["sim_id"]] = obj
 
-    facts = _persona_facts({str(i[k]) for i in sims_info.values() for k in ("persona_a",
-                                                                             "persona_b")})
-    model = str(manifest.get("model") or spec.get("model") or "")
-    constant = {k: spec.get(k) for k in SPEC_FACTORS if k in spec and k != "model"}
-    factor_keys: list[str] = []
-    for info in sims_info.values():
-        for k in (info.get("factors") or {}):
-            if k not in factor_keys:
-                factor_keys.append(str(k))
 
     scene_cols: dict[str, list[Any]] = defaultdict(list)
     # A scene row's simulation-level columns are gathered from ``base_cols`` by position
@@ -336,6 +345,7 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
     states_df = pl.DataFrame(state_cols, schema={
         "sim_id": pl.Utf8, "scene_index": pl.Int32, "variable": pl.Utf8, "value": pl.Utf8,
         "fallback": pl.Boolean})
+    if key is not None:
+        write_tables(run_dir, key, (scenes_df, sims_df, states_df))
     return RunData(run_dir=run_dir, manifest=manifest, scenes=scenes_df, sims=sims_df,
-                   states=states_df, reports=reports if keep_reports else {},
-                   factors=["replicate", *factor_keys, *[k for k in constant if k != "seed"]])
+                   states=states_df, reports=reports if keep_reports else {}, factors=factors)
