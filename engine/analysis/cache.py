@@ -45,8 +45,7 @@ def read_tables(run_dir: Path, key: dict[str, Any]) -> tuple[pl.DataFrame, ...] 
     try:
         if orjson.loads((folder / "key.json").read_bytes()) != key:
             return None
-        return tuple(pl.read_ipc(folder / f"{name}.arrow", memory_map=False)
-                     for name in TABLES)
+        return tuple(pl.read_ipc(folder / f"{name}.arrow") for name in TABLES)
     except (OSError, ValueError, pl.exceptions.PolarsError):
         return None
 

@@ -188,8 +188,8 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
                 factor_keys.append(str(k))
     factors = ["replicate", *factor_keys, *[k for k in constant if k != "seed"]]
     # Reports are not cached (only the tables): a load that wants them reads the log.
-    key = None if keep_reports else cache_key(run_dir, manifest, facts)
-    cached = read_tables(run_dir, key) if key is not None else None
+    cache_id = None if keep_reports else cache_key(run_dir, manifest, facts)
+    cached = read_tables(run_dir, cache_id) if cache_id is not None else None
     if cached is not None:
         scenes_df, sims_df, states_df = cached
         return RunData(run_dir=run_dir, manifest=manifest, scenes=scenes_df, sims=sims_df,
@@ -345,7 +345,7 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
     states_df = pl.DataFrame(state_cols, schema={
         "sim_id": pl.Utf8, "scene_index": pl.Int32, "variable": pl.Utf8, "value": pl.Utf8,
         "fallback": pl.Boolean})
-    if key is not None:
-        write_tables(run_dir, key, (scenes_df, sims_df, states_df))
+    if cache_id is not None:
+        write_tables(run_dir, cache_id, (scenes_df, sims_df, states_df))
     return RunData(run_dir=run_dir, manifest=manifest, scenes=scenes_df, sims=sims_df,
                    states=states_df, reports=reports if keep_reports else {}, factors=factors)
