@@ -239,3 +239,27 @@ def test_method_events_are_used_when_present(runs: tuple[Path, Path], tmp_path: 
     html = report.read_text()
     assert "steady &lt;b&gt;" in html and "stonewalling" in html  # escaped model text
     assert "State markers" in html and "share separated" in html
+
+
+def test_a_finished_run_is_analysed_again_from_its_cache(runs: tuple[Path, Path],
+                                                         tmp_path: Path) -> None:
+    """The tables come back equal from the cache, and a log that changed is read again."""
+    from engine.analysis.cache import DIR
+
+    run = tmp_path / "copy"
+    shutil.copytree(runs[0], run)
+    shutil.rmtree(run / DIR, ignore_errors=True)
+    first = load_run(run, keep_reports=False)
+    assert (run / DIR / "key.json").is_file()
+    again = load_run(run, keep_reports=False)
+    for name in ("scenes", "sims", "states"):
+        assert getattr(again, name).equals(getattr(first, name)), name
+    assert again.factors == first.factors
+    # Appended method events (a changed log) invalidate the cache: they are seen.
+    changed = add_method_events(run, tmp_path)
+    assert load_run(changed, keep_reports=False).has_outcomes
+    assert load_run(changed, keep_reports=False).has_outcomes  # and from its own cache
+    # Without the cache the same tables are built (the cache is an optimisation only).
+    shutil.rmtree(changed / DIR)
+    rebuilt = load_run(changed, keep_reports=False)
+    assert rebuilt.sims.equals(load_run(changed, keep_reports=False).sims)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 from scipy import stats
 
-from engine.analysis.aggregate import t_intervals
+from engine.analysis.aggregate import clopper_pearson, t_intervals
 from engine.analysis.stats import auc, bootstrap_ci, mcnemar_exact, mean_ci, paired_difference
 
 
@@ -31,6 +31,17 @@ def test_vectorised_intervals_equal_the_single_ones() -> None:
         single = mean_ci(g)
         assert math.isclose(low[i], single.low) and math.isclose(high[i], single.high)
     assert math.isnan(low[2]) and math.isnan(high[2])
+
+
+def test_clopper_pearson_equals_binomtest() -> None:
+    for k, n in [(0, 10), (3, 10), (10, 10), (440, 10000), (1, 1)]:
+        ci = stats.binomtest(k, n).proportion_ci(0.95)
+        low, high = clopper_pearson(k, n)
+        assert math.isclose(low, ci.low, abs_tol=1e-12)
+        assert math.isclose(high, ci.high, abs_tol=1e-12)
+    # 0 of 10: the upper end is 1 - 0.025 ** (1/10), the lower end 0.
+    assert clopper_pearson(0, 10)[0] == 0.0
+    assert math.isclose(clopper_pearson(0, 10)[1], 1 - 0.025 ** 0.1)
 
 
 def test_paired_difference_uses_ttest_rel_and_wilcoxon() -> None:

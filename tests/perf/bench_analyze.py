@@ -1,18 +1,25 @@
 """`relsim analyze` on a 10,000-simulation run: wall time (target ≤ 2 s) and peak memory, as a
 new process (imports included) like a user meets it; also `relsim report` size at 1,000.
 
+The first analysis of a finished run reads its log and leaves its tables in the run's
+``.analysis-cache/`` (engine/analysis/cache.py); later ones read those. Both are timed: the
+cold first run (cache removed before each) and the warm ones, each three times.
+
     python -m pytest tests/perf/bench_analyze.py -s      Knob: RELSIM_BENCH_SIMS (10000)
 """
 
 from __future__ import annotations
 
 import asyncio
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from engine.analysis.cache import DIR
 from tests.perf.bench_reader import SIMS, write_run
 
 TARGET_S = 2.0
@@ -36,15 +43,21 @@ def test_analyze_a_large_run() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = asyncio.run(write_run(tmp))
         size_mb = (run_dir / "events.jsonl").stat().st_size / 1e6
-        results = {by: [analyze(run_dir, "--by", by) for _ in range(3)]
-                   for by in ("all", "attachment-pair", "persona")}
+        cold = []
+        for _ in range(3):
+            shutil.rmtree(run_dir / DIR, ignore_errors=True)
+            cold.append(analyze(run_dir, "--by", "all"))
+        results = {"all (cold: log read)": cold}
+        results.update({by: [analyze(run_dir, "--by", by) for _ in range(3)]
+                        for by in ("all", "attachment-pair", "persona")})
         for by, runs in results.items():
-            best = min(w for w, _ in runs)
+            walls = [w for w, _ in runs]
             peak = max(p for _, p in runs) / 1024
             print(f"\nanalyze --by {by}: {SIMS:,} simulations, events.jsonl {size_mb:.0f} MB: "
-                  f"wall {best:.2f} s (best of 3; runs {', '.join(f'{w:.2f}' for w, _ in runs)})"
-                  f", peak RSS {peak:.0f} MB (target ≤ {TARGET_S:g} s)")
-        assert min(w for w, _ in results["all"]) <= TARGET_S
+                  f"wall median {statistics.median(walls):.2f} s, worst {max(walls):.2f} s "
+                  f"(runs {', '.join(f'{w:.2f}' for w in walls)}), peak RSS {peak:.0f} MB "
+                  f"(target ≤ {TARGET_S:g} s)")
+        assert max(w for w, _ in results["all"]) <= TARGET_S
 
 
 def test_report_size_for_1000() -> None:

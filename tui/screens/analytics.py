@@ -16,11 +16,17 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import Footer, Static
-from textual_plotext import PlotextPlot
 
 from engine.analysis.live import GROUPINGS, LiveAggregator, read_meta
 from tui.session import Session
-from tui.widgets.analytics import draw_histogram, draw_markers, draw_trajectory, heatmap_table
+from tui.widgets.analytics import (
+    Chart,
+    Histogram,
+    draw_histogram,
+    draw_markers,
+    draw_trajectory,
+    heatmap_table,
+)
 
 REFRESH_S = 1.0
 DISK_EVERY_S = 10.0  # outcomes/markers from the log: a full scan, so seldom
@@ -46,16 +52,17 @@ class AnalyticsScreen(Screen[None]):
         self.agg = LiveAggregator(read_meta(session.run_dir))
         self.disk: Any = None  # RunData read from the log (outcomes, markers)
         self._disk_at = -DISK_EVERY_S
-        self._drawn = (-1, -1, None, False)
+        self._drawn: dict[str, tuple[object, ...]] = {}  # per widget: the inputs drawn
+        self._markers: tuple[list[str], list[float]] = ([], [])
         self.timings: list[float] = []
 
     def compose(self) -> ComposeResult:
         yield Static("", id="analytics-status")
         with Grid(id="analytics-grid"):
-            yield PlotextPlot(id="trajectory")
+            yield Chart(id="trajectory")
             yield Static("", id="heatmap")
-            yield PlotextPlot(id="histogram")
-            yield PlotextPlot(id="markers")
+            yield Histogram(id="histogram")
+            yield Chart(id="markers")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -77,23 +84,39 @@ class AnalyticsScreen(Screen[None]):
         if mono - self._disk_at >= DISK_EVERY_S and (self.session.running or self.disk is None):
             self._disk_at = mono
             self.load_disk()
-        key = (self.agg.version, self.grouping, id(self.disk), self.show_separated)
-        if key != self._drawn:
-            self._drawn = key
-            self.redraw()
+        self.redraw()
         self.timings.append(time.perf_counter() - start)
 
+    def _changed(self, widget: str, *inputs: object) -> bool:
+        """Whether ``widget``'s inputs differ from those it was last drawn from (each plot is
+        rebuilt only when its own data changed: a new log read leaves the trajectory alone)."""
+        if self._drawn.get(widget) == inputs:
+            return False
+        self._drawn[widget] = inputs
+        return True
+
     def redraw(self) -> None:
-        s = self.agg.summary()
+        version, disk = self.agg.version, id(self.disk)
         has_outcomes = self.disk is not None and self.disk.has_outcomes
-        self.query_one("#analytics-status", Static).update(
-            f"{self.session.title}: {s['completed']}/{s['simulations']} completed · grouped "
-            f"by {self.by} (g) · 95% t bands (dotted)"
-            + (" · outcomes in run (h)" if has_outcomes else ""))
-        draw_trajectory(self.query_one("#trajectory", PlotextPlot),
-                        self.agg.trajectory(self.by), f"mean commitment by {self.by}")
-        draw_histogram(self.query_one("#histogram", PlotextPlot), *self.agg.histogram())
-        if self.show_separated and has_outcomes:
+        if self._changed("status", version, self.grouping, has_outcomes):
+            s = self.agg.summary()
+            self.query_one("#analytics-status", Static).update(
+                f"{self.session.title}: {s['completed']}/{s['simulations']} completed · "
+                f"grouped by {self.by} (g) · 95% t bands (dotted)"
+                + (" · outcomes in run (h)" if has_outcomes else ""))
+        if self._changed("trajectory", version, self.grouping):
+            draw_trajectory(self.query_one("#trajectory", Chart),
+                            self.agg.trajectory(self.by), f"mean commitment by {self.by}")
+        if self._changed("histogram", version):
+            draw_histogram(self.query_one("#histogram", Histogram), *self.agg.histogram())
+        separated = self.show_separated and has_outcomes
+        if self._changed("heatmap", disk if separated else version, separated):
+            self._draw_heatmap(separated)
+        if self._changed("markers", disk):
+            draw_markers(self.query_one("#markers", Chart), *self._markers)
+
+    def _draw_heatmap(self, separated: bool) -> None:
+        if separated:
             from engine.analysis.aggregate import heatmap
 
             personas, matrix, what = heatmap(self.disk)
@@ -102,18 +125,6 @@ class AnalyticsScreen(Screen[None]):
             personas, matrix = self.agg.heatmap()
             what, v_max = "mean final commitment (row with column)", 10.0
         self.query_one("#heatmap", Static).update(heatmap_table(personas, matrix, what, v_max))
-        labels: list[str] = []
-        shares: list[float] = []
-        if self.disk is not None and self.disk.has_states:
-            from engine.analysis.aggregate import marker_frequencies
-
-            markers = marker_frequencies(self.disk)
-            if markers is not None:
-                rows = markers.filter(~markers["value"].is_in(["none", "unknown"]))
-                for r in rows.iter_rows(named=True):
-                    labels.append(f"{r['variable']}={r['value']}")
-                    shares.append(float(r["share"]))
-        draw_markers(self.query_one("#markers", PlotextPlot), labels, shares)
 
     @work(thread=True, exclusive=True, group="analytics-disk")
     def load_disk(self) -> None:
@@ -127,10 +138,13 @@ class AnalyticsScreen(Screen[None]):
             data = load_run(run_dir, keep_reports=False)
         except (RelsimError, OSError, ValueError):
             return
-        self.app.call_from_thread(self._disk_loaded, data)
+        # The marker frequencies change only with the log: computed here, off the UI thread,
+        # once per read (not on every redraw).
+        self.app.call_from_thread(self._disk_loaded, data, marker_bars(data))
 
-    def _disk_loaded(self, data: Any) -> None:
+    def _disk_loaded(self, data: Any, markers: tuple[list[str], list[float]]) -> None:
         self.disk = data
+        self._markers = markers
         self.refresh_data()
 
     def action_cycle_grouping(self) -> None:
@@ -144,3 +158,18 @@ class AnalyticsScreen(Screen[None]):
             return
         self.show_separated = not self.show_separated
         self.refresh_data()
+
+
+def marker_bars(data: Any) -> tuple[list[str], list[float]]:
+    """Labels and shares of the state markers worth a bar (not ``none``/``unknown``)."""
+    from engine.analysis.aggregate import marker_frequencies
+
+    labels: list[str] = []
+    shares: list[float] = []
+    markers = marker_frequencies(data) if data.has_states else None
+    if markers is not None:
+        rows = markers.filter(~markers["value"].is_in(["none", "unknown"]))
+        for r in rows.iter_rows(named=True):
+            labels.append(f"{r['variable']}={r['value']}")
+            shares.append(float(r["share"]))
+    return labels, shares
