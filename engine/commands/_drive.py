@@ -10,6 +10,7 @@ import signal
 from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.text import Text
 
 from engine.batch.runner import drain_timeout
 from engine.present.console import ProgressLine, print_summary, stdout_console

@@ -19,8 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 BATCH = """
 name = "full"
 personas = ["aiko-tanaka", "kwame-asante", "jun-park"]
-replicates = 4
-scenes = 3
+replicates = 10
+scenes = 4
 beats = 2
 concurrency = 4
 out = "{out}"
@@ -76,7 +76,8 @@ def test_disk_full_during_run_and_resume(small_disk: Path, tmp_path: Path) -> No
     run_dir = next((small_disk / "logs").iterdir())
     written = check_stopped(first, run_dir)
 
-    resize(small_disk, "448k")  # a little room: the resume fills it again
+    # A little room (the whole run needs several times the first disk): the resume fills it again.
+    resize(small_disk, "448k")
     second = relsim("resume", str(run_dir))
     again = check_stopped(second, run_dir)
     assert again.startswith(written)  # nothing the first run wrote was lost
