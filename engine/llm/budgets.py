@@ -21,7 +21,7 @@ from engine.errors import ConfigError
 # a token, plus JSON punctuation) with room to spare. Purposes are the simulation's call names.
 DEFAULT_MAX_TOKENS: Mapping[str, int] = MappingProxyType({
     "scene_setup": 700,
-    "perspective": 300,  # free text: one paragraph
+    "perspective": 300,
     "beat": 450,
     "appraisal": 350,
     "choices": 700,

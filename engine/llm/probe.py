@@ -23,7 +23,7 @@ _PROBE_SCHEMA = {"type": "object", "properties": {"ok": {"type": "boolean"}},
 _PROBE_MESSAGES = [{"role": "user", "content": 'Reply with the JSON object {"ok": true}.'}]
 # One simulation of the default shape (10 scenes × 3 beats): calls per scene and per beat of
 # the method, and a typical prompt; rough by design.
-CALLS_PER_SCENE = 9
+CALLS_PER_SCENE = 10
 CALLS_PER_BEAT = 5
 PROMPT_TOKENS = 1500
 

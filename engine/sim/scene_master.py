@@ -11,7 +11,7 @@ from typing import Any
 
 from engine._sync import run_sync
 from engine.errors import ConfigError
-from engine.llm.caller import StructuredResult, call_structured, call_text
+from engine.llm.caller import StructuredResult, call_structured
 from engine.llm.registry import resolve_model
 from engine.llm.types import Provider
 from engine.sim import prompts
@@ -25,6 +25,7 @@ from engine.sim.schemas import (
     Emotions,
     FramedOptions,
     Option,
+    Perspective,
     RelationshipState,
     SceneChoice,
     SceneSetup,
@@ -251,8 +252,11 @@ class SceneMaster:
     # -- context -------------------------------------------------------------------------------
 
     async def generate_context_async(self, agent: RelationshipAgent) -> str:
-        """The Scene Master's private framing of the scene for one partner (free text), which
-        that partner then carries into its appraisals, choices and actions."""
+        """The Scene Master's private framing of the scene for one partner, which that partner
+        then carries into its appraisals, choices and actions. A structured call (one bounded
+        field) rather than free text: a server decoding with the schema's grammar must end the
+        briefing at its length bound, where free text from a small model can loop to the
+        budget on every attempt."""
         scene = self._require_scene()
         assert scene.setup is not None
         frame = agent.scene
@@ -264,13 +268,15 @@ class SceneMaster:
             "goal": frame.goal if frame else "",
         }
         names = {"self": agent.name, "partner": context["partner"], **self._names()}
-        text = await call_text(
+        result = await call_structured(
             self.provider,
             prompts.render("perspective", context, **names),
+            Perspective,
             purpose="perspective",
             agent=agent.name,
             context=context,
         )
+        text = result.value.briefing
         if frame is not None:
             frame.perspective = text  # the partner carries the briefing into the scene
         return text

@@ -51,16 +51,30 @@ class SceneSetup(_Strict):
     opening: Text
 
 
+class Perspective(_Strict):
+    """The Scene Master's private briefing of one partner as a scene opens."""
+
+    briefing: Text
+
+
 class Beat(_Strict):
     narration: Text
-    next_actor: str = Field(description="'A' or 'B' (or that partner's name): who acts next")
+    # The schema's enum lets a grammar-decoding server force "A" or "B"; a model answering
+    # freely may give the partner's name, which validates too.
+    next_actor: str = Field(description="'A' or 'B': who acts next",
+                            json_schema_extra={"enum": ["A", "B"]})
 
     @field_validator("next_actor")
     @classmethod
     def _known_actor(cls, value: str, info: ValidationInfo) -> str:
-        """Normalise to 'A'/'B'; anything else (a raw id, a third name) is rejected."""
+        """Normalise to 'A'/'B' (a name, full or first, with stray punctuation, counts); anything
+        else (a raw id, a third name) is rejected."""
         actors: dict[str, str] = (info.context or {}).get("actors", {"a": "A", "b": "B"})
-        role = actors.get(value.strip().lower())
+        key = value.strip().strip(".,;:!\"'").strip().lower()
+        role = actors.get(key)
+        if role is None:  # a first name, if it names exactly one partner
+            roles = {r for name, r in actors.items() if name.split(" ")[0] == key}
+            role = roles.pop() if len(roles) == 1 else None
         if role is None:
             raise ValueError(f"next_actor must be one of {sorted(set(actors))}")
         return role
@@ -300,6 +314,7 @@ class AfterActionReport(_Strict):
 
 SCHEMAS: dict[str, type[BaseModel]] = {
     "scene_setup": SceneSetup,
+    "perspective": Perspective,
     "beat": Beat,
     "choices": Choices,
     "action": Action,

@@ -164,15 +164,15 @@ def _scene_setup(ctx: Context, rng: random.Random) -> dict[str, Any]:
     }
 
 
-def _perspective(ctx: Context, rng: random.Random) -> str:
+def _perspective(ctx: Context, rng: random.Random) -> dict[str, Any]:
     me = ctx["self"]
     goal = str(ctx.get("goal") or "Wants to get through this.")
     style = P.style_of(me)
     rule = P.rule_of(me, rng)
     extra = (f" {P.first_name(me)} knows the pattern: {rule[:1].lower()}{rule[1:]}"
              if rule and rng.random() < 0.5 else f" {rng.choice(P.OPENINGS)}")
-    return (f"{P.first_name(me)} walks into {ctx.get('setting', 'the room')}, {style} as ever, "
-            f"aware of one thing: {goal[:1].lower()}{goal[1:]}{extra}")
+    return {"briefing": f"{P.first_name(me)} walks into {ctx.get('setting', 'the room')}, "
+                        f"{style} as ever, aware of one thing: {goal[:1].lower()}{goal[1:]}{extra}"}
 
 
 def _beat(ctx: Context, rng: random.Random) -> dict[str, Any]:

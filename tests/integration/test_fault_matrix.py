@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.errors import LLMError, StructuredOutputError
+from engine.errors import StructuredOutputError
 from engine.llm.settings import HTTP_CLIENTS, HttpClientName
 from tests.integration.helpers import TRANSPORT_CLASSES, provider_for, retry_counts, run_batch
 
@@ -49,13 +49,11 @@ async def test_fault_matrix(sim_server, fault: str, http_client: HttpClientName)
     stats = server.stats()
     counts = retry_counts(events)
 
-    # Simulations complete, or fail with the stated reason (a critical call unusable 3 times:
-    # a structured call raises StructuredOutputError, a text call such as a perspective LLMError).
+    # Simulations complete, or fail with the stated reason (a critical call unusable 3 times;
+    # every call of a simulation is structured).
     for result in results:
         if isinstance(result, BaseException):
-            assert isinstance(result, StructuredOutputError) or (
-                type(result) is LLMError and "no usable reply after 3 attempts" in str(result)
-            ), repr(result)
+            assert isinstance(result, StructuredOutputError), repr(result)
     failed = [e for e in events if e.type == "simulation_failed"]
     assert len(failed) == sum(isinstance(r, BaseException) for r in results)
     assert any(not isinstance(r, BaseException) for r in results)

@@ -79,14 +79,33 @@ async def _poll_slots(root: str, samples: list[tuple[int, int]], stop: asyncio.E
         await http.aclose()
 
 
-PAIR = ["aiko-tanaka", "kwame-asante"]
+# Two short personas (no synopsis, no identity memories): prompts a 135M model on a 2-core CPU
+# reads in seconds. The shipped personas' intake text makes each prompt several times longer.
+SHORT_PERSONAS = {
+    "mira-costa": 'name = "Mira Costa"\nattachment_style = "anxious"\nsummary = "Mira is a warm, '
+                  'talkative nurse who says what she feels and hates leaving an argument '
+                  'unfinished."\n',
+    "theo-lind": 'name = "Theo Lind"\nattachment_style = "avoidant"\nsummary = "Theo is a quiet '
+                 'carpenter who needs time alone to think and goes silent when pressed."\n',
+}
+
+
+def short_personas(folder: Path) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for pid, text in SHORT_PERSONAS.items():
+        path = folder / f"{pid}.toml"
+        path.write_text(text, encoding="utf-8")
+        paths.append(str(path))
+    return paths
 
 
 async def run_batch(root: str, out: Path, *, scenes: int, beats: int, concurrency: int,
                     both_orders: bool = False, replicates: int = 1) -> BatchMeasure:
     """The pair's simulations (in both orders, ``replicates`` times) on the server at ``root``."""
     spec = BatchSpec(
-        name="llamacpp", personas=PAIR, pairing="both_orders" if both_orders else "all_pairs",
+        name="llamacpp", personas=short_personas(out.parent / "personas"),
+        pairing="both_orders" if both_orders else "all_pairs",
         replicates=replicates, scenes=scenes, beats=beats,
         context_turns=CONTEXT_TURNS, model="llamacpp/smollm2", base_url=root + "/v1",
         concurrency=concurrency, out=str(out),

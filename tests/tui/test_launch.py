@@ -7,6 +7,7 @@ from pathlib import Path
 from textual.widgets import Button, Input, SelectionList, Static
 
 from engine.batch.spec import demo_batch_path
+from tests.servers import sim_server  # noqa: F401  (the fixture)
 from tests.tui.conftest import SIZE, wait_for
 from tui.app import RelsimApp
 from tui.screens.batch import BatchScreen
@@ -174,3 +175,32 @@ async def test_launch_keys_focus_marks_and_files(tmp_path: Path) -> None:
         await pilot.press("escape")  # back to the form; the batch keeps running
         await wait_for(pilot, lambda: app.screen is screen, what="the form again")
         await app.session.shutdown()
+
+
+async def test_a_remote_model_is_checked_before_the_batch_starts(
+    tmp_path: Path, sim_server  # type: ignore[no-untyped-def]  # noqa: F811
+) -> None:
+    from tests.servers import free_port
+
+    app = RelsimApp(out_dir=tmp_path / "logs")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, LaunchScreen), what="launch")
+        screen = app.screen
+        assert isinstance(screen, LaunchScreen)
+        screen.chosen = ["aiko-tanaka", "kwame-asante"]
+        await set_input(pilot, screen, "#scenes", "1")
+        await set_input(pilot, screen, "#beats", "1")
+        await set_input(pilot, screen, "#model", "openai-compatible/sim")
+        # Nothing listens there: the check says so and the batch does not start.
+        await set_input(pilot, screen, "#base_url", f"http://127.0.0.1:{free_port()}/v1")
+        screen.action_start()
+        await wait_for(pilot, lambda: "✖ reachable" in static_text(screen, "#errors"),
+                       what="the failed check")
+        assert isinstance(app.screen, LaunchScreen)
+        # A live endpoint passes every check and the batch starts.
+        server = sim_server()
+        await set_input(pilot, screen, "#base_url", server.base_url)
+        screen.action_start()
+        await wait_for(pilot, lambda: isinstance(app.screen, BatchScreen), what="batch start")
+        assert server.stats()["requests"] > 0
+

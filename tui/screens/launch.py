@@ -384,7 +384,35 @@ class LaunchScreen(Screen[None]):
         if self.spec is None:
             self.notify("fix the errors first", severity="error")
             return
-        self.post_message(StartBatch(self.spec))
+        if self.spec.model == "sim":
+            self.post_message(StartBatch(self.spec))
+            return
+        # A remote model is checked the way `relsim check` does before the batch starts: a
+        # wrong key, a dead server or a model that cannot do structured output shows here.
+        self.query_one("#errors", Static).update(safe("checking the endpoint…", "yellow"))
+        self.check_then_start(self.spec)
+
+    @work(exclusive=True, group="check")
+    async def check_then_start(self, spec: Any) -> None:
+        from engine.errors import RelsimError
+        from engine.llm.probe import probe
+        from engine.llm.settings import parse_model
+
+        errors = self.query_one("#errors", Static)
+        try:
+            settings = parse_model(spec.model, base_url=spec.base_url,
+                                   embed_model=spec.embed_model)
+            report = await probe(settings)
+        except RelsimError as exc:
+            errors.update(safe(str(exc), "red"))
+            return
+        lines = Text()
+        for check in report.checks:
+            lines.append("✔ " if check.ok else "✖ ", style="green" if check.ok else "bold red")
+            lines.append_text(safe(f"{check.name}: {check.detail}\n"))
+        errors.update(lines)
+        if report.ok:
+            self.post_message(StartBatch(spec))
 
     def action_runs(self) -> None:
         if isinstance(self.focused, Input):
