@@ -36,7 +36,8 @@ def _spec(n: int, latency: float, out: str) -> BatchSpec:
     # 14 personas → 91 pairs; replicates make up the count.
     replicates = -(-n // 91)
     return BatchSpec(name="bench", personas="all", replicates=replicates, scenes=SCENES,
-                     beats=BEATS, sim={"latency": latency}, concurrency=n, out=out, seed=1)
+                     beats=BEATS, sim={"latency": latency}, concurrency=n, out=out, seed=1,
+                     max_simulations=max(n, 10_000))
 
 
 async def measure(n: int, latency: float) -> dict[str, float]:
