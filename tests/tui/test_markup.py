@@ -67,7 +67,8 @@ def injected_personas(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 async def test_injection_in_live_batch_is_literal(tmp_path: Path, injected_personas: Path) -> None:
-    spec = small_spec(tmp_path, personas=["aiko-tanaka", "evil"])
+    # Three beats: the partner with the injected name gets a line whoever acts first.
+    spec = small_spec(tmp_path, personas=["aiko-tanaka", "evil"], beats=3)
     app = RelsimApp(spec=spec)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, BatchScreen), what="batch screen")
@@ -77,7 +78,7 @@ async def test_injection_in_live_batch_is_literal(tmp_path: Path, injected_perso
         table = app.screen.query_one(SimTable)
         assert SHOWN in table.get_cell("s0001", "pair").plain
         dialogue = app.screen.query_one("#dialogue", Log)
-        assert any(SHOWN in line for line in dialogue.lines)
+        assert any(SHOWN in line for line in dialogue.lines), dialogue.lines[:6]
         assert "[link=http://x]y[/link]" in screen_text(app)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, SimulationScreen), what="drill-in")
