@@ -134,7 +134,8 @@ class Choices(_Strict):
 
 
 class Action(_Strict):
-    choice: int = Field(description="1-based number of the chosen option")
+    # Bounded in the schema too: a grammar-decoding server then cannot answer 0.
+    choice: int = Field(ge=1, le=4, description="1-based number of the chosen option")
     inner_thoughts: Sentence
     line: Sentence = Field(description="what the character says aloud")
     behaviour: Sentence = Field(description="what the character does, briefly")
