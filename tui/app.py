@@ -1,9 +1,11 @@
-"""The relsim dashboard app: hosts the batch runner in Textual's own event loop and shows its
-state on a timer. Screens: launch, batch, simulation (drill-in), runs. Navigation is the app's:
-screens post the messages of ``tui.messages`` and the handlers here push the next screen."""
+"""The relsim dashboard app: hosts the batch runner in Textual's own event loop (screen work
+first: ``tui.scheduling``) and shows its state on a timer. Screens: launch, batch, simulation
+(drill-in), runs. Navigation is the app's: screens post the messages of ``tui.messages`` and the
+handlers here push the next screen."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
@@ -14,6 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from engine.errors import RelsimError
+from tui import scheduling
 from tui.messages import OpenRun, OpenSimulation, ShowRuns, StartBatch
 from tui.pace import REFRESH_HZ, Pace
 from tui.screens.batch import BatchScreen
@@ -59,6 +62,7 @@ class RelsimApp(App[int]):
     # -- screens ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        scheduling.install(asyncio.get_running_loop())
         if self.initial_run is not None:
             self.open_run(self.initial_run)
         elif self.initial_spec is not None:
@@ -157,3 +161,4 @@ class RelsimApp(App[int]):
         # Leaving without `q` (e.g. ctrl+c): still leave the run resumable.
         if self.session is not None and self.session.runner is not None:
             await self.session.shutdown(timeout=5.0)
+        scheduling.uninstall(asyncio.get_running_loop())

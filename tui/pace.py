@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 # Screen refresh rate: a few Hz, slower for large batches. Screen cost follows the refresh
 # rate, and a repaint of the table is ~50-70 ms at 200×50; with 1,000 simulations streaming,
-# 2 Hz measured p95 key→repaint ~190 ms and 1 Hz under 100 ms (tests/perf/bench_tui.py).
+# 2 Hz measured p95 key→repaint ~190 ms and 1 Hz under 100 ms (tests/perf/bench_tui.py, before
+# tui.scheduling put the screen's callbacks ahead of the batch's).
 REFRESH_HZ = 4.0
 LARGE_BATCH = 250
 LARGE_BATCH_HZ = 1.0

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from engine.batch.state import BatchState
 from engine.errors import RelsimError
 from engine.events import EventBase
+from tui.scheduling import batch_context
 
 if TYPE_CHECKING:
     from engine.batch.runner import BatchRunner
@@ -174,9 +175,10 @@ class Session:
         return self.task is not None and not self.task.done()
 
     def start(self) -> None:
-        """Run the batch as a task in the current (Textual's) event loop."""
+        """Run the batch as a task in the current (Textual's) event loop, marked as batch work
+        (the screen's callbacks go first: ``tui.scheduling``)."""
         assert self.runner is not None
-        self.task = asyncio.get_running_loop().create_task(self._run())
+        self.task = asyncio.get_running_loop().create_task(self._run(), context=batch_context())
 
     async def _run(self) -> None:
         try:
