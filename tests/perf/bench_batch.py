@@ -37,7 +37,7 @@ def _spec(n: int, latency: float, out: str) -> BatchSpec:
     replicates = -(-n // 91)
     return BatchSpec(name="bench", personas="all", replicates=replicates, scenes=SCENES,
                      beats=BEATS, sim={"latency": latency}, concurrency=n, out=out, seed=1,
-                     max_simulations=max(n, 10_000))
+                     max_simulations=replicates * 91)
 
 
 async def measure(n: int, latency: float) -> dict[str, float]:
