@@ -7,7 +7,7 @@ from typing import Any
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("analyze", help="aggregates of a run with 95% confidence intervals")
+    p = sub.add_parser("analyze", help="aggregates of a run with 95 %% confidence intervals")
     p.add_argument("run_dir", metavar="RUN")
     p.add_argument("--by", default="all", metavar="FACTOR",
                    help="attachment-pair, pair, persona, model or a batch factor (default: all)")

@@ -58,14 +58,15 @@ def state_table_text(per_scene: Mapping[int, Mapping[str, str]], width: int = 40
         text.append("  no state inferred yet\n", style="dim")
         return text
     cell = 11
-    fit = max(1, (width - 16) // cell)
+    label = 2 + max(map(len, STATE_VARIABLES)) + 1  # whole names: "repair_outcome" is a key
+    fit = max(1, (width - label) // cell)
     scenes = sorted(per_scene)[-fit:]
-    text.append(" " * 16)
+    text.append(" " * label)
     for s in scenes:
         text.append(f"{'scene ' + str(s + 1):<{cell}}", style="bold yellow")
     text.append("\n")
     for name in STATE_VARIABLES:
-        text.append(f"  {name[:13]:<14}", style="dim")
+        text.append(f"  {name:<{label - 2}}", style="dim")
         for s in scenes:
             value = str(per_scene[s].get(name, "·"))
             text.append_text(safe(f"{value[: cell - 1]:<{cell}}", _style(value)))
