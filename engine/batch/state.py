@@ -219,6 +219,9 @@ class BatchState:
             if not event.fallback:
                 row.failed_call = event.purpose
         elif isinstance(event, SceneEnded):
+            # A scene is done when it ended (state inferred, reflections written), as resume
+            # counts it: one interrupted after its scores is played again.
+            row.scene = event.scene_index + 1
             self.scenes_seen += 1
             self.scene_calls_seen += row.scene_calls
             row.scene_calls = 0
@@ -236,7 +239,6 @@ class BatchState:
             # A rerun starts the trajectory again from its first scene.
             del scores[event.scene_index :]
             scores.append(c.score)
-            row.scene = event.scene_index + 1
         elif isinstance(event, SimulationStarted):
             row.num_scenes = event.num_scenes
             row.scene = event.start_scene

@@ -84,3 +84,27 @@ def test_transcript_prints_model_text_literally() -> None:
     print_transcript([Narration(sim_id="s1", scene_index=0, beat=1, text=text, next_actor="A")],
                      console)
     assert "[bold red]x[/] \\x1b[31mred" in out.getvalue()
+
+
+def test_a_scene_counts_as_done_when_it_ended_not_when_scored() -> None:
+    """Resume plays again a scene interrupted after its scores (before ``scene_ended``): the
+    progress and the table must not count it."""
+    from engine.events import CommitmentScored, SceneEnded
+    from engine.present.rate import progress
+    from engine.sim.records import CommitmentEntry, PartnerCommitment, TurningPointRef
+
+    state = BatchState(planned_scene_calls=10.0)
+    state.add_row(SimRow("s1", ("A", "B"), num_scenes=4))
+    state.apply(SimStateChanged(sim_id="s1", state="running"))
+    scores = {name: PartnerCommitment(agent=name, role=role, score=7, reasoning="r",
+                                      satisfaction=6, alternatives=2, investment=5)
+              for name, role in (("A", "A"), ("B", "B"))}
+    for commitment in scores.values():
+        state.apply(CommitmentScored(sim_id="s1", scene_index=0, commitment=commitment))
+    assert state.rows["s1"].trajectory == {"A": [7], "B": [7]}
+    assert progress(state).scenes_done == 0
+    tp = TurningPointRef(id="t", category="Deepening", title="T", uncertainty="self")
+    state.apply(SceneEnded(sim_id="s1", scene_index=0, entry=CommitmentEntry(
+        scene_index=0, turning_point=tp, summary="s", commitments=scores)))
+    assert progress(state).scenes_done == 1
+    assert state.rows["s1"].scene == 1
