@@ -46,6 +46,8 @@ async def test_follow_a_run_another_writer_is_writing(tmp_path: Path) -> None:
             await wait_for(pilot, lambda: isinstance(app.screen, BatchScreen), what="batch")
             session = app.screen.session
             assert session.following and not session.live_mode
+            panel = app.screen.query_one("#rel-state", Static)
+            height_before_state = panel.size.height
             header = app.screen.query_one(BatchHeader)
             await wait_for(pilot, lambda: "following" in str(header.render()), what="mode")
             assert not {"cancel", "cancel_all", "rerun", "rerun_failed", "resume"} \
@@ -58,6 +60,10 @@ async def test_follow_a_run_another_writer_is_writing(tmp_path: Path) -> None:
             table = app.screen.query_one(SimTable)
             await wait_for(pilot, lambda: table.get_cell("s0001", "state").plain
                            .startswith("completed"), what="rows follow")
+            # The state panel grew when a state arrived (it kept its first, empty height).
+            assert session.state.rows[table.selected_id or "s0001"].rel_state
+            await wait_for(pilot, lambda: panel.size.height > height_before_state + 3,
+                           what="the state panel shows the state")
     finally:
         if not task.done():
             runner.cancel_all()

@@ -115,6 +115,7 @@ class BatchScreen(Screen[None]):
         self._panel_at = -PANEL_EVERY_S
         self._seen_version = -1
         self._state_for: tuple[str | None, int] = (None, -1)
+        self._state_lines = 0
         self._actions_seen: tuple[bool, ...] = ()
         self._table_height = -1
         self.sort_columns = [key for key, _, _ in COLUMNS]
@@ -229,7 +230,12 @@ class BatchScreen(Screen[None]):
         key = (selected, row.version if row is not None else -1)
         if key != self._state_for:
             self._state_for = key
-            self.query_one("#rel-state", Static).update(state_panel_text(row), layout=False)
+            text = state_panel_text(row)
+            # Re-layout only when the panel's height changes (a first state, another
+            # selection): its height is its content's, and a layout pass costs a repaint.
+            lines = len(text.plain.splitlines())
+            self.query_one("#rel-state", Static).update(text, layout=lines != self._state_lines)
+            self._state_lines = lines
 
     def _refresh_footer(self) -> None:
         """Actions come and go with the session (check_action): refresh the footer only when
