@@ -75,8 +75,9 @@ def build_parser(
     helps = {action.dest: action.help for action in sub._choices_actions}
     for name, subparser in sub.choices.items():
         if not subparser.description and helps.get(name):
-            # `relsim X --help` says what X does, not just its usage.
-            text = str(helps[name])
+            # `relsim X --help` says what X does, not just its usage. Help strings are
+            # %-formatted by argparse (95%% is 95%); a description is printed as is.
+            text = str(helps[name]).replace("%%", "%")
             subparser.description = text[:1].upper() + text[1:] + "."
         # Also accepted after the command (`relsim run demo --personas DIR`); SUPPRESS keeps a
         # value given before the command.
