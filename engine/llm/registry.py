@@ -1,10 +1,12 @@
 """Model strings → providers. ``openai/…``, ``ollama/…``, ``vllm/…``, ``llamacpp/…`` and
 ``openai-compatible/…`` are HTTP endpoints built here; ``sim`` (the default) is the built-in
 simulator, which lives with the simulation domain and registers itself here as a local model
-(``register_local_model``), so this layer never imports the domain above it."""
+(``register_local_model``), so this layer never imports the domain above it: its module is
+named in ``LOCAL_MODEL_MODULES`` and imported on the first lookup of a model."""
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,6 +32,9 @@ class LocalModel:
 
 
 _local: dict[str, LocalModel] = {}
+# Modules that register local models when imported. By name and on first lookup, not at import:
+# most commands (analyze, runs, --help) never resolve a model and need not load the simulator.
+LOCAL_MODEL_MODULES = ["engine.sim.provider"]
 # One provider per (model, base URL): simulations on one endpoint share its admission control.
 _shared: dict[tuple[str, str | None, str | None], Provider] = {}
 
@@ -37,6 +42,13 @@ _shared: dict[tuple[str, str | None, str | None], Provider] = {}
 def register_local_model(name: str, factory: LocalFactory, *, description: str) -> None:
     """Make ``name`` resolve to ``factory``'s provider (the simulator registers ``sim``)."""
     _local[name] = LocalModel(factory, description)
+
+
+def _local_model(name: str) -> LocalModel | None:
+    while LOCAL_MODEL_MODULES:
+        importlib.import_module(LOCAL_MODEL_MODULES[0])
+        LOCAL_MODEL_MODULES.pop(0)
+    return _local.get(name)
 
 
 def default_model() -> str:
@@ -60,7 +72,7 @@ def resolve_model(
         return model
     spec = (model or default_model()).strip()
     check_model(spec, base_url)
-    local = _local.get(spec)
+    local = _local_model(spec)
     if local is not None and sim:
         return local.factory(sim)
     key = (spec, base_url, embed_model)
@@ -78,7 +90,7 @@ def resolve_model(
 def check_model(model: str, base_url: str | None = None) -> None:
     """Raise ConfigError if ``model`` (with ``base_url``) could not be used; builds nothing."""
     spec = model.strip()
-    local = _local.get(spec)
+    local = _local_model(spec)
     if local is not None:
         if base_url:
             raise ConfigError(f"--base-url does not apply to {local.description} '{spec}'")

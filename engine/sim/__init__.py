@@ -1,4 +1,6 @@
-"""The relationship domain: personas, agents, memory, scenes, schemas, prompts, the simulator."""
+"""The relationship domain: personas, agents, memory, scenes, schemas, prompts, the simulator.
 
-# Loading the domain registers its simulator as the model ``sim`` with the model layer.
-from engine.sim import provider as _provider  # noqa: F401
+The simulator's provider (model ``sim``) is not imported here: the model registry imports it on
+the first model lookup (``engine.llm.registry.LOCAL_MODEL_MODULES``), so reading personas or
+runs does not load the model layer.
+"""

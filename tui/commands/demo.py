@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from engine.batch.spec import demo_batch_path
-
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("demo", help="open the dashboard and run the demo batch (simulated)")
@@ -14,6 +12,8 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the batch spec pulls in the simulation stack, which other commands skip.
+    from engine.batch.spec import demo_batch_path
     from tui.commands.dash import open_dashboard
 
     return open_dashboard(str(demo_batch_path()), args.out)
