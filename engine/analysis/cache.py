@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import polars as pl
 
-from engine.batch.runlog import EVENTS, MANIFEST
+from engine.batch.layout import EVENTS, MANIFEST
 
 DIR = ".analysis-cache"
 FORMAT = 1

@@ -1,8 +1,10 @@
 """A run directory as tidy tables: one row per simulation × scene × partner, one per simulation.
 
-Only the lines analysis needs are decoded: the memory-mapped log is scanned once for the
-``"type":"…"`` markers of a few event types (a C-speed regular expression), so a
-10,000-simulation log of 300 MB is read in well under a second without parsing its dialogue.
+Only the few fields analysis needs are read: from the run's sidecar ``facts.jsonl`` (written
+with the log, ``engine.batch.facts``), or for a run without one from the log itself, scanned
+once for the ``"type":"…"`` markers of a few event types (a C-speed regular expression over the
+memory-mapped file) and projected the same way, so both give the same tables. After-action
+reports (``keep_reports``) always come from the log.
 Event types of the RELATE-Sim method (``state_inferred``, ``after_action_report``,
 ``simulation_completed.outcome``) are read as raw dicts by their type string; runs without them
 get no such columns (never filled in).
@@ -10,9 +12,6 @@ get no such columns (never filled in).
 
 from __future__ import annotations
 
-import mmap
-import os
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,16 +21,11 @@ import orjson
 import polars as pl
 
 from engine.analysis.cache import cache_key, read_tables, write_tables
-from engine.batch.runlog import EVENTS, MANIFEST
+from engine.batch.facts import KINDS, project, read_facts, scan_events
+from engine.batch.layout import EVENTS, MANIFEST
 from engine.errors import ConfigError
 
-WANTED = (
-    "simulation_started",
-    "scene_ended",
-    "simulation_completed",
-    "state_inferred",
-    "after_action_report",
-)
+WANTED = (*KINDS, "after_action_report")
 # Spec fields that are facts of the whole run and make sense as a grouping factor.
 SPEC_FACTORS = ("model", "scenes", "beats", "pairing", "seed", "name")
 
@@ -76,68 +70,6 @@ def read_manifest(run_dir: Path) -> dict[str, Any]:
     return data
 
 
-_SIM_PREFIX = b'{"sim_id":"'
-
-
-def _sim_of(line_start: int, body: bytes | mmap.mmap) -> bytes:
-    """The sim id of a line written by the run log (its first key), without decoding it."""
-    if body[line_start : line_start + len(_SIM_PREFIX)] == _SIM_PREFIX:
-        begin = line_start + len(_SIM_PREFIX)
-        return body[begin : body.find(b'"', begin)]
-    return b""
-
-
-def _pattern(kinds: tuple[str, ...]) -> re.Pattern[bytes]:
-    names = b"|".join(re.escape(k.encode()) for k in kinds)
-    return re.compile(b'"type":"(' + names + b')"')
-
-
-def scan_events(
-    path: Path, kinds: tuple[str, ...] = WANTED, skip: dict[str, set[bytes]] | None = None
-) -> dict[str, list[dict[str, Any]]]:
-    """The decoded lines of ``kinds`` in file order, by type. A torn last line is ignored.
-    ``skip`` maps a kind to simulation ids whose lines of that kind need no decoding.
-
-    One regular-expression pass over the memory-mapped file finds every wanted marker (one
-    pass for all kinds is about twice as fast as a ``bytes.find`` pass per kind, and copies
-    nothing); only the matched lines are decoded."""
-    found: dict[str, list[dict[str, Any]]] = {k: [] for k in kinds}
-    try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if size:
-                with mmap.mmap(f.fileno(), size, access=mmap.ACCESS_READ) as body:
-                    _scan(body, kinds, skip or {}, found)
-    except FileNotFoundError:
-        pass
-    return found
-
-
-def _scan(body: mmap.mmap, kinds: tuple[str, ...], skip: dict[str, set[bytes]],
-          found: dict[str, list[dict[str, Any]]]) -> None:
-    loads, decode_error = orjson.loads, orjson.JSONDecodeError
-    for match in _pattern(kinds).finditer(body):
-        pos = match.start()
-        start = body.rfind(b"\n", 0, pos) + 1
-        end = body.find(b"\n", pos)
-        if end < 0:  # a torn last line (being written)
-            break
-        kind = match.group(1).decode()
-        skipped = skip.get(kind)
-        if skipped and _sim_of(start, body) in skipped:
-            continue
-        # The marker must be the line's own type (not text inside a reply): it is the first
-        # "type" key of every line the writer emits.
-        if body.find(b'"type":', start, pos) >= 0:
-            continue
-        try:
-            obj = loads(body[start:end])
-        except decode_error:
-            continue
-        if isinstance(obj, dict) and obj.get("type") == kind:
-            found[kind].append(obj)
-
-
 def _persona_facts(paths: set[str]) -> dict[str, tuple[str, str]]:
     """persona file path -> (persona id, attachment style); a missing file gives its stem and
     "unknown" (a run copied from another machine still loads)."""
@@ -168,6 +100,23 @@ def _latest_attempts(sims: dict[str, Any], started: list[dict[str, Any]]) -> dic
     return latest
 
 
+def _read_lines(run_dir: Path, completed: set[str], keep_reports: bool
+                ) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
+    """The projected lines of ``KINDS`` by type, and the after-action reports if wanted."""
+    lines = read_facts(run_dir)
+    if lines is not None:
+        reports = (scan_events(run_dir / EVENTS, ("after_action_report",))["after_action_report"]
+                   if keep_reports else [])
+        return lines, reports
+    # No sidecar (a run from before it) or one that no longer matches the log: scan the log.
+    done = {sid.encode() for sid in completed}
+    kinds = WANTED if keep_reports else KINDS
+    found = scan_events(run_dir / EVENTS, kinds,
+                        skip={"scene_ended": done, "simulation_started": done})
+    return ({k: [project(o) for o in found[k]] for k in KINDS},
+            found.get("after_action_report", []))
+
+
 def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
     """Read ``run_dir`` into tables (see the module doc). Raises ConfigError on a bad input.
     ``keep_reports=False`` does not read after-action reports at all (no ``reports``, no
@@ -195,14 +144,13 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
         return RunData(run_dir=run_dir, manifest=manifest, scenes=scenes_df, sims=sims_df,
                        states=states_df, factors=factors)
     # A completed simulation's scene scores and plan are all in its simulation_completed line
-    # (its seed in the manifest): its scene_ended and simulation_started lines are not decoded
-    # (most of a finished run's cost).
-    completed = {sid.encode() for sid, info in sims_info.items()
-                 if info.get("status") == "completed"}
-    kinds = tuple(k for k in WANTED if keep_reports or k != "after_action_report")
-    lines = scan_events(run_dir / EVENTS, kinds,
-                        skip={"scene_ended": completed, "simulation_started": completed})
-    latest = _latest_attempts(sims_info, lines["simulation_started"])
+    # (its seed in the manifest): its scene_ended and simulation_started lines are not used
+    # (nor decoded by a scan of the log: most of a finished run's cost).
+    completed = {sid for sid, info in sims_info.items() if info.get("status") == "completed"}
+    lines, report_lines = _read_lines(run_dir, completed, keep_reports)
+    started = [o for o in lines["simulation_started"] if o.get("sim_id") not in completed]
+    ended = [o for o in lines["scene_ended"] if o.get("sim_id") not in completed]
+    latest = _latest_attempts(sims_info, started)
 
     def current(obj: dict[str, Any]) -> bool:
         return int(obj.get("run_attempt", 1)) == latest.get(obj.get("sim_id", ""), 1)
@@ -213,13 +161,13 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
     # runs share is the policy (comparing on the played scenes would pair almost nothing).
     policy = spec.get("policy")
     dynamic_plan = f"policy {policy}" if policy in ("state", "scene_master") else ""
-    for obj in lines["simulation_started"]:
+    for obj in started:
         if current(obj):
             seeds[obj["sim_id"]] = int(obj.get("seed", 0))
             plan = obj.get("plan") or []
             plans.setdefault(obj["sim_id"], ",".join(str(tp.get("id", "")) for tp in plan))
     entries: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
-    for obj in lines["scene_ended"]:
+    for obj in ended:
         if current(obj):
             entries[obj["sim_id"]][int(obj["scene_index"])] = obj["entry"]
     outcomes: dict[str, Any] = {}
@@ -238,82 +186,76 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
             any_outcome = True
             outcomes[sid] = obj.get("outcome")
             ended_early[sid] = bool(obj.get("ended_early", False))
-    # Columns, not a dict per row: 10,000 simulations infer 160,000 state values.
-    state_cols: dict[str, list[Any]] = {"sim_id": [], "scene_index": [], "variable": [],
-                                        "value": [], "fallback": []}
+    # Columns, not a dict per row: 10,000 simulations infer 160,000 state values (already
+    # strings: the lines are projected, engine.batch.facts.project).
+    st_sim: list[str] = []
+    st_scene: list[int] = []
+    st_var: list[str] = []
+    st_value: list[str] = []
+    st_fallback: list[bool] = []
     final_state: dict[str, dict[str, str]] = {}
     for obj in lines["state_inferred"]:
         if not current(obj):
             continue
-        sid, scene = obj["sim_id"], int(obj.get("scene_index", 0))
-        fallback = bool(obj.get("fallback", False))
-        state = obj.get("state") or {}
-        values = {str(k): str(v.get("value") if isinstance(v, dict) else v)
-                  for k, v in state.items()}
-        state_cols["sim_id"].extend([sid] * len(values))
-        state_cols["scene_index"].extend([scene] * len(values))
-        state_cols["variable"].extend(values)
-        state_cols["value"].extend(values.values())
-        state_cols["fallback"].extend([fallback] * len(values))
+        sid = obj["sim_id"]
+        values = obj.get("state") or {}
+        n = len(values)
+        st_sim += [sid] * n
+        st_scene += [int(obj.get("scene_index", 0))] * n
+        st_var += values
+        st_value += values.values()
+        st_fallback += [bool(obj.get("fallback", False))] * n
         final_state[sid] = values
     reports: dict[str, dict[str, Any]] = {}
-    for obj in lines.get("after_action_report", []):
+    for obj in report_lines:
         if current(obj):
             reports[obj["sim_id"]] = obj
 
-
-    scene_cols: dict[str, list[Any]] = defaultdict(list)
-    # A scene row's simulation-level columns are gathered from ``base_cols`` by position
-    # (in polars) rather than repeated per row in Python.
-    base_cols: dict[str, list[Any]] = defaultdict(list)
-    base_of_row: list[int] = []
-    sim_rows: list[dict[str, Any]] = []
+    # One tuple per scene row (transposed into columns below); the row's simulation-level
+    # columns are gathered from ``base`` by position (in polars), not repeated in Python.
+    scene_rows: list[tuple[Any, ...]] = []
+    add_row = scene_rows.append
+    sim_cols: dict[str, list[Any]] = defaultdict(list)
+    base_keys = ["sim_id", "replicate", "seed", "model", "pair", "attachment_pair", *factor_keys]
+    state_vars: dict[str, None] = {}  # every simulation's final-state variables, in order seen
+    no_partner = ("", "unknown", "")
     for position, (sid, info) in enumerate(sims_info.items()):
         id_a, att_a = facts[str(info["persona_a"])]
         id_b, att_b = facts[str(info["persona_b"])]
-        names = {info["name_a"]: (id_a, att_a, id_b), info["name_b"]: (id_b, att_b, id_a)}
-        pair = " × ".join(sorted((id_a, id_b)))
-        att_pair = "–".join(sorted((att_a, att_b)))
-        extra = {k: (info.get("factors") or {}).get(k) for k in factor_keys}
+        name_a, name_b = info["name_a"], info["name_b"]
+        names = {name_a: (id_a, att_a, id_b), name_b: (id_b, att_b, id_a)}
         attempts = info.get("attempts") or [{}]
         seed = seeds.get(sid, attempts[-1].get("seed", info.get("seed", 0)))
-        base = {"sim_id": sid, "replicate": int(info.get("replicate", 0)),
-                "seed": int(seed or 0), "model": model,
-                "pair": pair, "attachment_pair": att_pair, **extra}
-        for key, value in base.items():
-            base_cols[key].append(value)
+        given = info.get("factors") or {}
+        # In the order (and with the overrides) of one dict per simulation with these keys.
+        row: dict[str, Any] = {
+            "sim_id": sid, "replicate": int(info.get("replicate", 0)), "seed": int(seed or 0),
+            "model": model, "pair": " × ".join(sorted((id_a, id_b))),
+            "attachment_pair": "–".join(sorted((att_a, att_b))),
+            **{k: given.get(k) for k in factor_keys},
+        }
         finals: dict[str, int] = {}
         scenes = entries.get(sid, {})
         for scene_index in sorted(scenes):
             entry = scenes[scene_index]
             tp = entry.get("turning_point") or {}
+            tp_id, category = tp.get("id", ""), tp.get("category", "")
             for agent, c in (entry.get("commitments") or {}).items():
-                pid, att, partner = names.get(agent, ("", "unknown", ""))
-                base_of_row.append(position)
-                scene_cols["scene_index"].append(scene_index)
-                scene_cols["turning_point"].append(tp.get("id", ""))
-                scene_cols["category"].append(tp.get("category", ""))
-                scene_cols["agent"].append(agent)
-                scene_cols["role"].append(c.get("role", ""))
-                scene_cols["persona"].append(pid)
-                scene_cols["partner"].append(partner)
-                scene_cols["attachment"].append(att)
-                scene_cols["commitment"].append(int(c["score"]))
-                scene_cols["satisfaction"].append(int(c.get("satisfaction", 0)))
-                scene_cols["alternatives"].append(int(c.get("alternatives", 0)))
-                scene_cols["investment"].append(int(c.get("investment", 0)))
-                finals[agent] = int(c["score"])
-        status = str(info.get("status", "pending"))
-        row: dict[str, Any] = {
-            **base, "status": status, "persona_a": id_a, "persona_b": id_b,
-            "name_a": info["name_a"], "name_b": info["name_b"],
-            "attachment_a": att_a, "attachment_b": att_b,
-            "plan": dynamic_plan or plans.get(sid, ""),
-            "scenes_done": len(scenes),
-            "final_a": finals.get(info["name_a"]), "final_b": finals.get(info["name_b"]),
-        }
-        both = [v for v in (row["final_a"], row["final_b"]) if v is not None]
-        row["final_commitment"] = sum(both) / len(both) if both else None
+                score = int(c["score"])
+                add_row((position, scene_index, tp_id, category, agent, c.get("role", ""),
+                         *names.get(agent, no_partner), score,
+                         int(c.get("satisfaction", 0)), int(c.get("alternatives", 0)),
+                         int(c.get("investment", 0))))
+                finals[agent] = score
+        final_a, final_b = finals.get(name_a), finals.get(name_b)
+        both = [v for v in (final_a, final_b) if v is not None]
+        row.update({
+            "status": str(info.get("status", "pending")), "persona_a": id_a, "persona_b": id_b,
+            "name_a": name_a, "name_b": name_b, "attachment_a": att_a, "attachment_b": att_b,
+            "plan": dynamic_plan or plans.get(sid, ""), "scenes_done": len(scenes),
+            "final_a": final_a, "final_b": final_b,
+            "final_commitment": sum(both) / len(both) if both else None,
+        })
         if any_outcome:
             row["outcome"] = outcomes.get(sid)
             row["ended_early"] = ended_early.get(sid)
@@ -321,30 +263,42 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
             report = reports.get(sid) or {}
             row["predicted_outcome"] = report.get("predicted_outcome")
             row["predicted_probability"] = report.get("probability")
-        for variable, value in (final_state.get(sid) or {}).items():
-            row[f"state_{variable}"] = value
-        sim_rows.append(row)
+        for key, value in row.items():
+            sim_cols[key].append(value)
+        state_vars.update(dict.fromkeys(final_state.get(sid) or ()))
+    sims_count = len(sims_info)
+    for variable in state_vars:
+        # A simulation without the variable has no value (as a missing key of a row).
+        sim_cols[f"state_{variable}"] = [(final_state.get(sid) or {}).get(variable)
+                                         for sid in sims_info]
 
     scene_schema = {"scene_index": pl.Int32, "commitment": pl.Int8, "satisfaction": pl.Int8,
                     "alternatives": pl.Int8, "investment": pl.Int8, "replicate": pl.Int32,
                     "seed": pl.Int64}
-    if scene_cols:
-        base_df = pl.DataFrame(base_cols, strict=False)[pl.Series(base_of_row)]
-        scenes_df = pl.concat([base_df, pl.DataFrame(scene_cols, strict=False)],
-                              how="horizontal").with_columns(
-            [pl.col(k).cast(v) for k, v in scene_schema.items()]
-        )
+    if scene_rows:
+        columns = list(zip(*scene_rows, strict=True))
+        base_df = pl.DataFrame({k: sim_cols[k] for k in base_keys}, strict=False)
+        names_of = ("scene_index", "turning_point", "category", "agent", "role", "persona",
+                    "attachment", "partner", "commitment", "satisfaction", "alternatives",
+                    "investment")
+        rows_df = pl.DataFrame(dict(zip(names_of, columns[1:], strict=True)), strict=False)
+        scenes_df = pl.concat([base_df[pl.Series(columns[0])], rows_df.select(
+            "scene_index", "turning_point", "category", "agent", "role", "persona", "partner",
+            "attachment", "commitment", "satisfaction", "alternatives", "investment",
+        )], how="horizontal").with_columns([pl.col(k).cast(v) for k, v in scene_schema.items()])
     else:
         scenes_df = pl.DataFrame(schema={"sim_id": pl.Utf8, "scene_index": pl.Int32,
                                          "persona": pl.Utf8, "commitment": pl.Int8})
-    sims_df = pl.DataFrame(sim_rows, infer_schema_length=None) if sim_rows else pl.DataFrame(
+    sims_df = pl.DataFrame(dict(sim_cols), strict=False) if sims_count else pl.DataFrame(
         schema={"sim_id": pl.Utf8})
     for key, value in constant.items():
         if key not in sims_df.columns and value is not None and not isinstance(value, list | dict):
             sims_df = sims_df.with_columns(pl.lit(value).alias(key))
-    states_df = pl.DataFrame(state_cols, schema={
-        "sim_id": pl.Utf8, "scene_index": pl.Int32, "variable": pl.Utf8, "value": pl.Utf8,
-        "fallback": pl.Boolean})
+    states_df = pl.DataFrame(
+        {"sim_id": st_sim, "scene_index": st_scene, "variable": st_var, "value": st_value,
+         "fallback": st_fallback},
+        schema={"sim_id": pl.Utf8, "scene_index": pl.Int32, "variable": pl.Utf8,
+                "value": pl.Utf8, "fallback": pl.Boolean})
     if cache_id is not None:
         write_tables(run_dir, cache_id, (scenes_df, sims_df, states_df))
     return RunData(run_dir=run_dir, manifest=manifest, scenes=scenes_df, sims=sims_df,

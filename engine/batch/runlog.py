@@ -7,6 +7,11 @@ Layout of a run directory::
     index.tsv       ``sim_id<TAB>attempt<TAB>offset<TAB>length`` per run of lines of one
                     simulation, and ``*<TAB>end_offset`` after each write: lets a reader open one
                     simulation of a huge run without scanning the whole log
+    facts.jsonl     what analysis reads of the log (scores, turning points, state values,
+                    outcomes; no free text but agent names and state values), one line per event
+                    of those types and a marker after each write (``engine.batch.facts``): lets
+                    ``relsim analyze`` skip the scan of the whole log. Only runs whose log was
+                    started with it have one
 
 The writer never drops an event: ``append`` only queues, and producers that outrun the disk are
 held back by awaiting ``room()`` (the runner does so before every model call), so memory stays
@@ -30,12 +35,11 @@ from typing import Any
 import aiofiles
 import orjson
 
+from engine.batch import facts
+from engine.batch.layout import EVENTS, FACTS, INDEX, MANIFEST  # noqa: F401 (names kept here)
 from engine.events import EventBase, SceneEnded, SimStateChanged
 from engine.redact import scrub_bytes
 
-EVENTS = "events.jsonl"
-INDEX = "index.tsv"
-MANIFEST = "manifest.json"
 FORMAT = 1
 ENDED_STATES = frozenset({"completed", "failed", "cancelled"})
 
@@ -121,8 +125,11 @@ def encode_event(event: EventBase, attempt: int) -> bytes:
     return b'%s,"run_attempt":%d}\n' % (data[:-1], attempt)
 
 
+_FACT_KINDS = frozenset(facts.KINDS)
+
+
 class RunLogWriter:
-    """The single writer of ``events.jsonl`` and ``index.tsv``.
+    """The single writer of ``events.jsonl``, ``index.tsv`` and ``facts.jsonl``.
 
     Writes at least every ``flush_interval`` seconds, at once after a scene or a simulation
     ends, and fsyncs after writing a simulation's end. ``append`` is synchronous and O(1).
@@ -154,8 +161,11 @@ class RunLogWriter:
         self._written_cond = asyncio.Condition()
         self._events_file: Any = None
         self._index_file: Any = None
+        self._facts_file: Any = None  # None: this run has no sidecar
         self._offset = 0
-        self._good_events = self._good_index = 0  # file sizes after the last complete write
+        self._log_tail = b""  # the log's last bytes, hashed into each facts marker
+        # file sizes after the last complete write
+        self._good_events = self._good_index = self._good_facts = 0
         self.error: BaseException | None = None
         self.on_error: Callable[[BaseException], None] | None = None
         self.written = 0
@@ -171,8 +181,13 @@ class RunLogWriter:
         self._offset = truncate_torn_tail(events_path)
         self._good_events = self._offset
         self._good_index = truncate_torn_tail(self.run_dir / INDEX)
+        facts_size = await asyncio.to_thread(facts.prepare, self.run_dir, self._offset)
         self._events_file = await aiofiles.open(events_path, "ab")
         self._index_file = await aiofiles.open(self.run_dir / INDEX, "ab")
+        if facts_size is not None:
+            self._good_facts = facts_size
+            self._log_tail = facts.log_tail(events_path, self._offset)
+            self._facts_file = await aiofiles.open(self.run_dir / FACTS, "ab")
         self._task = asyncio.create_task(self._loop(), name="relsim-runlog-writer")
 
     # -- producer side -------------------------------------------------------------------------
@@ -233,10 +248,10 @@ class RunLogWriter:
             await self._task
         finally:
             self._task = None
-            for f in (self._events_file, self._index_file):
+            for f in (self._events_file, self._index_file, self._facts_file):
                 if f is not None:
                     await f.close()
-            self._events_file = self._index_file = None
+            self._events_file = self._index_file = self._facts_file = None
         if self.error is not None:
             raise self.error
 
@@ -266,7 +281,10 @@ class RunLogWriter:
         """After a failed write (a full disk), cut both files back to their last complete
         write: no torn line is left, and the space the partial write took is free again (the
         manifest's final status needs a little)."""
-        for name, size in ((EVENTS, self._good_events), (INDEX, self._good_index)):
+        sizes = [(EVENTS, self._good_events), (INDEX, self._good_index)]
+        if self._facts_file is not None:
+            sizes.append((FACTS, self._good_facts))
+        for name, size in sizes:
             with contextlib.suppress(OSError):
                 if (self.run_dir / name).stat().st_size > size:
                     os.truncate(self.run_dir / name, size)
@@ -275,28 +293,34 @@ class RunLogWriter:
         batch, self._pending = self._pending, []
         sync, self._sync_wanted = self._sync_wanted, False
         if batch:
-            data, index = self._encode(batch)
-            await self._write_chunk(data, index, sync)
+            data, index, fact_lines = self._encode(batch)
+            await self._write_chunk(data, index, fact_lines, sync)
             self.written += len(batch)
             self.batches += 1
         elif sync:
-            await self._write_chunk(b"", b"", True)
+            await self._write_chunk(b"", b"", b"", True)
         self._written_upto += len(batch)
         if len(self._pending) < self.low_water:
             self._room.set()
         async with self._written_cond:
             self._written_cond.notify_all()
 
-    def _encode(self, batch: list[tuple[EventBase, int]]) -> tuple[bytes, bytes]:
+    def _encode(self, batch: list[tuple[EventBase, int]]) -> tuple[bytes, bytes, bytes]:
         groups: dict[tuple[str, int], list[bytes]] = {}
+        wanted: dict[tuple[str, int], list[bytes]] = {}  # the lines of facts.KINDS
+        with_facts = self._facts_file is not None
         for event, attempt in batch:
             key = (event.sim_id, attempt)
             lines = groups.get(key)
             if lines is None:
                 groups[key] = lines = []
-            lines.append(encode_event(event, attempt))
+            line = encode_event(event, attempt)
+            lines.append(line)
+            if with_facts and getattr(event, "type", None) in _FACT_KINDS:
+                wanted.setdefault(key, []).append(line)
         chunks: list[bytes] = []
         index: list[bytes] = []
+        projected: list[dict[str, Any]] = []
         offset = self._offset
         for (sim_id, attempt), lines in groups.items():
             chunk = scrub_bytes(b"".join(lines))
@@ -304,13 +328,18 @@ class RunLogWriter:
             key = (sim_id or "-").encode()
             index.append(b"%s\t%d\t%d\t%d\n" % (key, attempt, offset, len(chunk)))
             offset += len(chunk)
+            # In the log's order (grouped as above), from the very line the log gets.
+            projected.extend(facts.project(orjson.loads(line))
+                             for line in wanted.get((sim_id, attempt), ()))
         index.append(b"*\t%d\n" % offset)
         self._offset = offset
-        return b"".join(chunks), b"".join(index)
+        return b"".join(chunks), b"".join(index), facts.encode(projected) if with_facts else b""
 
-    async def _write_chunk(self, data: bytes, index: bytes, sync: bool) -> None:
-        """Events first, then their index lines: an index entry never points past the data."""
-        f, ix = self._events_file, self._index_file
+    async def _write_chunk(self, data: bytes, index: bytes, fact_lines: bytes,
+                           sync: bool) -> None:
+        """Events first, then their index lines and facts: an index entry or a facts marker
+        never points past the data."""
+        f, ix, fx = self._events_file, self._index_file, self._facts_file
         if data:
             await f.write(data)
             await f.flush()
@@ -318,8 +347,15 @@ class RunLogWriter:
             await ix.flush()
             self._good_events = self._offset
             self._good_index += len(index)
+            if fx is not None:
+                self._log_tail = (self._log_tail + data[-facts.TAIL:])[-facts.TAIL:]
+                fact_lines += facts.marker(self._offset, self._log_tail)
+                await fx.write(fact_lines)
+                await fx.flush()
+                self._good_facts += len(fact_lines)
         if sync:
-            await asyncio.to_thread(_fsync_all, f.fileno(), ix.fileno())
+            fds = [f.fileno(), ix.fileno()] + ([fx.fileno()] if fx is not None else [])
+            await asyncio.to_thread(_fsync_all, *fds)
             self.fsyncs += 1
 
 

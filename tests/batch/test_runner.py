@@ -173,9 +173,10 @@ async def test_slow_disk_loses_nothing_and_bounds_memory(
 ) -> None:
     original = RunLogWriter._write_chunk
 
-    async def slow(self: RunLogWriter, data: bytes, index: bytes, sync: bool) -> None:
+    async def slow(self: RunLogWriter, data: bytes, index: bytes, fact_lines: bytes,
+                   sync: bool) -> None:
         await asyncio.sleep(0.02)
-        await original(self, data, index, sync)
+        await original(self, data, index, fact_lines, sync)
 
     monkeypatch.setattr(RunLogWriter, "_write_chunk", slow)
     runner = BatchRunner(small_spec(tmp_path, replicates=4, concurrency=12))

@@ -92,7 +92,7 @@ def test_run_and_its_files(hostile_run: tuple[Path, subprocess.CompletedProcess[
     assert_clean(done.stdout, "run stdout")
     assert_clean(done.stderr, "run stderr")
     assert server.stats["echoed"] > 0 and server.stats["cut"] > 0
-    for name in ("events.jsonl", "manifest.json", "index.tsv"):
+    for name in ("events.jsonl", "manifest.json", "index.tsv", "facts.jsonl"):
         data = (run_dir / name).read_bytes()
         assert KEY.encode() not in data and b"SECRET" not in data, f"the key is in {name}"
     lines = [orjson.loads(x) for x in (run_dir / "events.jsonl").read_bytes().splitlines()]
