@@ -20,7 +20,9 @@ def run(args: argparse.Namespace) -> int:
     from engine.analysis.aggregate import aggregate
     from engine.analysis.load import load_run
     from engine.analysis.output import write_aggregates
+    from engine.batch.gctune import paused_gc
 
-    data = load_run(args.run_dir, keep_reports=False)
+    with paused_gc():  # a large run's lines decode to a million objects, none in a cycle
+        data = load_run(args.run_dir, keep_reports=False)
     write_aggregates(sys.stdout, data, aggregate(data, args.by), args.format)
     return 0

@@ -3,6 +3,7 @@ log, through reruns, resumes, torn lines and logs changed behind its back."""
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 from pathlib import Path
@@ -206,3 +207,14 @@ def test_projection_keeps_the_event_keys(kind: str) -> None:
     obj = {"sim_id": "s1", "t": 1.0, "type": kind, "run_attempt": 2, "extra": "x"}
     out = facts.project(obj)
     assert out == {"sim_id": "s1", "type": kind, "run_attempt": 2}
+
+
+def test_reading_pauses_the_collector_and_restores_it() -> None:
+    from engine.batch.gctune import paused_gc
+
+    assert gc.isenabled()
+    with paused_gc():
+        with paused_gc():  # nested: the outer block still finds it off
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
