@@ -3,8 +3,8 @@
 Only the few fields analysis needs are read: from the run's sidecar ``facts.jsonl`` (written
 with the log, ``engine.batch.facts``), or for a run without one from the log itself, scanned
 once for the ``"type":"…"`` markers of a few event types (a C-speed regular expression over the
-memory-mapped file) and projected the same way, so both give the same tables. After-action
-reports (``keep_reports``) always come from the log.
+memory-mapped file); both give the same tables. After-action reports (``keep_reports``) are
+only in the log: a load that wants them scans it.
 Event types of the RELATE-Sim method (``state_inferred``, ``after_action_report``,
 ``simulation_completed.outcome``) are read as raw dicts by their type string; runs without them
 get no such columns (never filled in).
@@ -103,18 +103,18 @@ def _latest_attempts(sims: dict[str, Any], started: list[dict[str, Any]]) -> dic
 def _read_lines(run_dir: Path, completed: set[str], keep_reports: bool
                 ) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
     """The projected lines of ``KINDS`` by type, and the after-action reports if wanted."""
-    lines = read_facts(run_dir)
+    # Reports are only in the log: one scan for all then (as without a usable sidecar).
+    lines = None if keep_reports else read_facts(run_dir)
     if lines is not None:
-        reports = (scan_events(run_dir / EVENTS, ("after_action_report",))["after_action_report"]
-                   if keep_reports else [])
-        return lines, reports
-    # No sidecar (a run from before it) or one that no longer matches the log: scan the log.
+        return lines, []
     done = {sid.encode() for sid in completed}
     kinds = WANTED if keep_reports else KINDS
     found = scan_events(run_dir / EVENTS, kinds,
                         skip={"scene_ended": done, "simulation_started": done})
-    return ({k: [project(o) for o in found[k]] for k in KINDS},
-            found.get("after_action_report", []))
+    # State values as the sidecar holds them (strings without evidence). The other lines are
+    # used whole: their projection keeps every field read here (tests/analysis/test_facts.py).
+    found["state_inferred"] = [project(o) for o in found["state_inferred"]]
+    return {k: found[k] for k in KINDS}, found.get("after_action_report", [])
 
 
 def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
@@ -215,25 +215,31 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
     # columns are gathered from ``base`` by position (in polars), not repeated in Python.
     scene_rows: list[tuple[Any, ...]] = []
     add_row = scene_rows.append
-    sim_cols: dict[str, list[Any]] = defaultdict(list)
+    sim_rows: list[dict[str, Any]] = []
     base_keys = ["sim_id", "replicate", "seed", "model", "pair", "attachment_pair", *factor_keys]
     state_vars: dict[str, None] = {}  # every simulation's final-state variables, in order seen
     no_partner = ("", "unknown", "")
+    couples: dict[tuple[str, str], tuple[str, str, str, str, str, str]] = {}
     for position, (sid, info) in enumerate(sims_info.items()):
-        id_a, att_a = facts[str(info["persona_a"])]
-        id_b, att_b = facts[str(info["persona_b"])]
+        key = (str(info["persona_a"]), str(info["persona_b"]))
+        couple = couples.get(key)
+        if couple is None:  # 10,000 simulations are a few dozen couples
+            (id_a, att_a), (id_b, att_b) = facts[key[0]], facts[key[1]]
+            couple = couples[key] = (id_a, att_a, id_b, att_b, " × ".join(sorted((id_a, id_b))),
+                                     "–".join(sorted((att_a, att_b))))
+        id_a, att_a, id_b, att_b, pair, att_pair = couple
         name_a, name_b = info["name_a"], info["name_b"]
         names = {name_a: (id_a, att_a, id_b), name_b: (id_b, att_b, id_a)}
         attempts = info.get("attempts") or [{}]
         seed = seeds.get(sid, attempts[-1].get("seed", info.get("seed", 0)))
-        given = info.get("factors") or {}
         # In the order (and with the overrides) of one dict per simulation with these keys.
         row: dict[str, Any] = {
             "sim_id": sid, "replicate": int(info.get("replicate", 0)), "seed": int(seed or 0),
-            "model": model, "pair": " × ".join(sorted((id_a, id_b))),
-            "attachment_pair": "–".join(sorted((att_a, att_b))),
-            **{k: given.get(k) for k in factor_keys},
+            "model": model, "pair": pair, "attachment_pair": att_pair,
         }
+        if factor_keys:
+            given = info.get("factors") or {}
+            row.update({k: given.get(k) for k in factor_keys})
         finals: dict[str, int] = {}
         scenes = entries.get(sid, {})
         for scene_index in sorted(scenes):
@@ -263,10 +269,10 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
             report = reports.get(sid) or {}
             row["predicted_outcome"] = report.get("predicted_outcome")
             row["predicted_probability"] = report.get("probability")
-        for key, value in row.items():
-            sim_cols[key].append(value)
+        sim_rows.append(row)
         state_vars.update(dict.fromkeys(final_state.get(sid) or ()))
-    sims_count = len(sims_info)
+    # Every row has the same keys (run-level conditions above): columns in their order.
+    sim_cols = {key: [row[key] for row in sim_rows] for key in (sim_rows[0] if sim_rows else ())}
     for variable in state_vars:
         # A simulation without the variable has no value (as a missing key of a row).
         sim_cols[f"state_{variable}"] = [(final_state.get(sid) or {}).get(variable)
@@ -289,7 +295,7 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
     else:
         scenes_df = pl.DataFrame(schema={"sim_id": pl.Utf8, "scene_index": pl.Int32,
                                          "persona": pl.Utf8, "commitment": pl.Int8})
-    sims_df = pl.DataFrame(dict(sim_cols), strict=False) if sims_count else pl.DataFrame(
+    sims_df = pl.DataFrame(sim_cols, strict=False) if sim_rows else pl.DataFrame(
         schema={"sim_id": pl.Utf8})
     for key, value in constant.items():
         if key not in sims_df.columns and value is not None and not isinstance(value, list | dict):

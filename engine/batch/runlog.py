@@ -278,7 +278,7 @@ class RunLogWriter:
                 self._written_cond.notify_all()
 
     def _cut_failed_write(self) -> None:
-        """After a failed write (a full disk), cut both files back to their last complete
+        """After a failed write (a full disk), cut the files back to their last complete
         write: no torn line is left, and the space the partial write took is free again (the
         manifest's final status needs a little)."""
         sizes = [(EVENTS, self._good_events), (INDEX, self._good_index)]
@@ -328,7 +328,7 @@ class RunLogWriter:
             key = (sim_id or "-").encode()
             index.append(b"%s\t%d\t%d\t%d\n" % (key, attempt, offset, len(chunk)))
             offset += len(chunk)
-            # In the log's order (grouped as above), from the very line the log gets.
+            # In the log's order (grouped as above); scrubbed as a whole by facts.encode.
             projected.extend(facts.project(orjson.loads(line))
                              for line in wanted.get((sim_id, attempt), ()))
         index.append(b"*\t%d\n" % offset)
