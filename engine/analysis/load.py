@@ -102,7 +102,8 @@ def _latest_attempts(sims: dict[str, Any], started: list[dict[str, Any]]) -> dic
 
 def _read_lines(run_dir: Path, completed: set[str], keep_reports: bool
                 ) -> tuple[dict[str, list[dict[str, Any]]], list[dict[str, Any]]]:
-    """The projected lines of ``KINDS`` by type, and the after-action reports if wanted."""
+    """The lines of ``KINDS`` by type (projected from the sidecar, or whole from the log: the
+    same fields), and the after-action reports if wanted."""
     # Reports are only in the log: one scan for all then (as without a usable sidecar).
     lines = None if keep_reports else read_facts(run_dir)
     if lines is not None:

@@ -16,7 +16,8 @@ only while the log's bytes there still match ``tail``; events beyond it (a run b
 one an older relsim appended to) are scanned from the log and projected the same way, so the
 lines analysis gets are the same as from a scan of the whole log. A sidecar is started only
 with a new, empty log: a run from before sidecars never gets one (its earlier events would be
-missing). Analysis projects the lines of a full scan too, so both ways build the same tables.
+missing) and is read by a scan of its log, which gives the same fields: both ways build the
+same tables (tests/analysis/test_facts.py).
 """
 
 from __future__ import annotations
