@@ -65,7 +65,7 @@ def test_analyze_a_large_run() -> None:
                   f"wall median {statistics.median(walls):.2f} s, worst {max(walls):.2f} s "
                   f"(runs {', '.join(f'{w:.2f}' for w in walls)}), peak RSS {peak:.0f} MB "
                   f"(target ≤ {TARGET_S:g} s)")
-        assert max(w for w, _ in results["all"]) <= TARGET_S
+        assert max(w for runs in results.values() for w, _ in runs) <= TARGET_S  # cold too
 
 
 def test_report_size_for_1000() -> None:
