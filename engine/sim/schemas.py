@@ -6,6 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from engine.compact import CompactModel
+
 EMOTIONS = ("joy", "acceptance", "fear", "surprise", "sadness", "disgust", "anger", "anticipation")
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -19,7 +21,7 @@ Text = Annotated[str, Field(min_length=1, max_length=800)]
 LongText = Annotated[str, Field(min_length=1, max_length=1200)]
 
 
-class _Strict(BaseModel):
+class _Strict(CompactModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
