@@ -6,6 +6,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from weakref import WeakValueDictionary
 
 from engine.llm.embedding import cosine
 
@@ -22,11 +23,23 @@ class MemoryItem:
     embedding: array[float] | None = None
 
 
+# Embeddings in use, by text: every simulation of a persona embeds the same identity memories
+# (and simulations often say the same stock lines), so one copy of each vector serves them all.
+_VECTORS: WeakValueDictionary[str, array[float]] = WeakValueDictionary()
+
+
 def attach_embeddings(items: Iterable[MemoryItem], vectors: Iterable[Sequence[float]]) -> None:
     """Store each item's embedding as packed doubles: the same values, but 64 of them take
-    0.6 KB where a list of floats takes 2.1 KB, and a simulation keeps dozens."""
+    0.6 KB where a list of floats takes 2.1 KB, and a simulation keeps dozens. An item whose
+    text already has an identical vector in memory shares it (vectors are never modified)."""
     for item, vector in zip(items, vectors, strict=True):
-        item.embedding = array("d", vector)
+        packed = array("d", vector)
+        known = _VECTORS.get(item.text)
+        if known is not None and known == packed:
+            packed = known
+        else:
+            _VECTORS[item.text] = packed
+        item.embedding = packed
 
 
 def emotion_similarity(a: Sequence[float], b: Sequence[float]) -> float:
