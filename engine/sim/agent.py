@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,22 @@ if TYPE_CHECKING:
     from engine.sim.turning_points import TurningPoint
 
 RECALL_K = 4
+
+# Each persona's two prompt profiles, by the persona's id() while it lives. Every prompt of a
+# simulation carries one or two profiles; built once per persona, the same dicts serve every
+# call of every simulation that plays it (personas are frozen). Callers only read them.
+_PROFILES: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+
+def _profiles_of(persona: Persona) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``persona``'s (inner, outer) profiles, shared."""
+    key = id(persona)
+    profiles = _PROFILES.get(key)
+    if profiles is None:
+        profiles = _PROFILES[key] = (persona.profile(), persona.profile(inner=False))
+        # Forgotten with the persona, before its id() can be reused.
+        weakref.finalize(persona, _PROFILES.pop, key, None)
+    return profiles
 
 
 @dataclass(slots=True)
@@ -99,7 +116,10 @@ class RelationshipAgent:
     # -- context -------------------------------------------------------------------------------
 
     def profile(self, *, inner: bool = True) -> dict[str, Any]:
-        return self.persona.profile(inner=inner)
+        """What prompts say about this partner (``Persona.profile``): shared by every prompt
+        about the same persona, so read it, never modify it."""
+        inner_profile, outer_profile = _profiles_of(self.persona)
+        return inner_profile if inner else outer_profile
 
     def _context(
         self,
