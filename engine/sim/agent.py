@@ -13,7 +13,7 @@ from engine.llm.caller import StructuredResult, call_structured
 from engine.llm.registry import resolve_model
 from engine.llm.types import Provider
 from engine.sim import prompts
-from engine.sim.memory import MemoryItem, MemoryStore, attach_embeddings
+from engine.sim.memory import MemoryItem, MemoryStore, attach_embeddings, pack_emotions
 from engine.sim.personas import Persona, find_persona
 from engine.sim.records import Role
 from engine.sim.schemas import (
@@ -188,7 +188,7 @@ class RelationshipAgent:
                 text=text,
                 kind=kind,
                 scene_index=scene_index,
-                emotions=emotions.vector() if emotions else None,
+                emotions=pack_emotions(emotions.vector()) if emotions else None,
             )
         )
 
@@ -346,7 +346,7 @@ class RelationshipAgent:
             validation_context=validation_context_for("memory_appraisal", context),
         )
         for appraisal in result.value.appraisals:
-            batch[appraisal.index].emotions = appraisal.emotions.vector()
+            batch[appraisal.index].emotions = pack_emotions(appraisal.emotions.vector())
         return result.fallback
 
     def batch_appraise_memory(

@@ -19,8 +19,14 @@ class MemoryItem:
     text: str
     kind: str  # identity | action | reflection | summary
     scene_index: int | None = None
-    emotions: tuple[float, ...] | None = None
+    emotions: Sequence[float] | None = None  # as packed by pack_emotions
     embedding: array[float] | None = None
+
+
+def pack_emotions(vector: Iterable[float]) -> array[float]:
+    """An emotion vector as packed doubles: the same values in 128 bytes, where a tuple of
+    eight floats takes 312 once the appraisal that made them is gone."""
+    return array("d", vector)
 
 
 # Embeddings in use, by text: every simulation of a persona embeds the same identity memories
