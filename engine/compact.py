@@ -5,8 +5,8 @@ given: 216 bytes for up to four names, 728 for five to eighteen. A running simul
 dozens of models alive (its relationship states with eight sub-states each, emotions,
 commitments, the events waiting for the run log), so those sets made a tenth of its memory.
 Almost every instance of a class is built with the same fields, so ``CompactModel`` lets them
-share one set: after validation, an instance whose set equals the class's canonical one takes
-that one instead.
+share one set: after validation, an instance whose set equals one of its class's canonical
+ones takes that one instead.
 
 Sharing is safe only because the models are frozen: pydantic adds to the set on attribute
 assignment, which a frozen model refuses, and ``model_copy`` copies the set before it adds.
@@ -21,8 +21,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-# The canonical fields set of each class: the first one seen. Classes are few, sets are small.
-_CANONICAL: dict[type[BaseModel], set[str]] = {}
+# The canonical fields sets of each class: the first few distinct ones seen (an event built in
+# the engine and the same event read back from a log are given different fields).
+_CANONICAL: dict[type[BaseModel], list[set[str]]] = {}
+SHAPES_PER_CLASS = 4
 
 
 class CompactModel(BaseModel):
@@ -35,10 +37,15 @@ class CompactModel(BaseModel):
 
 
 def share_fields_set(model: BaseModel) -> None:
-    """Let ``model`` (frozen) use its class's canonical fields set when the two are equal."""
+    """Let ``model`` (frozen) use an equal canonical fields set of its class."""
     if not model.model_config.get("frozen"):
         return  # assignment would add to a set other instances share
     own = model.__pydantic_fields_set__
-    canonical = _CANONICAL.setdefault(type(model), own)
-    if canonical is not own and canonical == own:
-        object.__setattr__(model, "__pydantic_fields_set__", canonical)
+    shapes = _CANONICAL.setdefault(type(model), [])
+    for shared in shapes:
+        if shared == own:
+            if shared is not own:
+                object.__setattr__(model, "__pydantic_fields_set__", shared)
+            return
+    if len(shapes) < SHAPES_PER_CLASS:
+        shapes.append(own)
