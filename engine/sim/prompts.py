@@ -83,7 +83,8 @@ def _preamble(template: Template, names: tuple[tuple[str, str], ...]) -> str:
 
 def render(purpose: str, context: dict[str, Any], **names: str) -> list[Message]:
     system, user = _templates()[purpose]
-    facts = f"{CONTEXT_OPEN}{orjson.dumps(context).decode()}{CONTEXT_CLOSE}"
+    # The facts go straight into the message: no prompt-sized copy in between.
+    facts = orjson.dumps(context).decode()
     task = system.safe_substitute(names)
     question = user.safe_substitute(names)
     if purpose in PARTNER_PURPOSES:
@@ -93,11 +94,14 @@ def render(purpose: str, context: dict[str, Any], **names: str) -> list[Message]
     else:
         return [
             {"role": "system", "content": task},
-            {"role": "user", "content": f"{facts}\n\n{question}"},
+            {"role": "user", "content": f"{CONTEXT_OPEN}{facts}{CONTEXT_CLOSE}\n\n{question}"},
         ]
     return [
         {"role": "system", "content": preamble},
-        {"role": "user", "content": f"{facts}\n\n{task}\n\n{question}"},
+        {
+            "role": "user",
+            "content": f"{CONTEXT_OPEN}{facts}{CONTEXT_CLOSE}\n\n{task}\n\n{question}",
+        },
     ]
 
 
