@@ -58,10 +58,12 @@ def test_mutable_models_are_left_alone() -> None:
 
 
 def test_simulation_models_and_events_share_theirs() -> None:
-    states = [RelationshipState.unknown() for _ in range(2)]
+    states = [RelationshipState.model_validate(RelationshipState.unknown().model_dump())
+              for _ in range(2)]
     assert states[0].__pydantic_fields_set__ is states[1].__pydantic_fields_set__
     assert states[0].conflict.__pydantic_fields_set__ is states[1].conflict.__pydantic_fields_set__
-    assert Emotions.neutral().__pydantic_fields_set__ is Emotions.neutral().__pydantic_fields_set__
+    calm, glad = (Emotions.model_validate(dict.fromkeys(Emotions.model_fields, v)) for v in (0, 1))
+    assert calm.__pydantic_fields_set__ is glad.__pydantic_fields_set__
     # Built in the engine, or read back from a log with every field: each kind shares its own.
     built = [StateInferred(sim_id=s, scene_index=0, state={}) for s in ("a", "b")]
     assert built[0].__pydantic_fields_set__ is built[1].__pydantic_fields_set__
