@@ -11,10 +11,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from engine.compact import CompactModel
 
 
-class EventBase(BaseModel):
+class EventBase(CompactModel):
     model_config = ConfigDict(frozen=True)
 
     sim_id: str = ""

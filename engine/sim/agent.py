@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ from engine.llm.caller import StructuredResult, call_structured
 from engine.llm.registry import resolve_model
 from engine.llm.types import Provider
 from engine.sim import prompts
-from engine.sim.memory import MemoryItem, MemoryStore, attach_embeddings
+from engine.sim.memory import MemoryItem, MemoryStore, attach_embeddings, pack_emotions
 from engine.sim.personas import Persona, find_persona
 from engine.sim.records import Role
 from engine.sim.schemas import (
@@ -30,6 +31,22 @@ if TYPE_CHECKING:
     from engine.sim.turning_points import TurningPoint
 
 RECALL_K = 4
+
+# Each persona's two prompt profiles, by the persona's id() while it lives. Every prompt of a
+# simulation carries one or two profiles; built once per persona, the same dicts serve every
+# call of every simulation that plays it (personas are frozen). Callers only read them.
+_PROFILES: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+
+
+def _profiles_of(persona: Persona) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``persona``'s (inner, outer) profiles, shared."""
+    key = id(persona)
+    profiles = _PROFILES.get(key)
+    if profiles is None:
+        profiles = _PROFILES[key] = (persona.profile(), persona.profile(inner=False))
+        # Forgotten with the persona, before its id() can be reused.
+        weakref.finalize(persona, _PROFILES.pop, key, None)
+    return profiles
 
 
 @dataclass(slots=True)
@@ -99,7 +116,10 @@ class RelationshipAgent:
     # -- context -------------------------------------------------------------------------------
 
     def profile(self, *, inner: bool = True) -> dict[str, Any]:
-        return self.persona.profile(inner=inner)
+        """What prompts say about this partner (``Persona.profile``): shared by every prompt
+        about the same persona, so read it, never modify it."""
+        inner_profile, outer_profile = _profiles_of(self.persona)
+        return inner_profile if inner else outer_profile
 
     def _context(
         self,
@@ -168,7 +188,7 @@ class RelationshipAgent:
                 text=text,
                 kind=kind,
                 scene_index=scene_index,
-                emotions=emotions.vector() if emotions else None,
+                emotions=pack_emotions(emotions.vector()) if emotions else None,
             )
         )
 
@@ -326,7 +346,7 @@ class RelationshipAgent:
             validation_context=validation_context_for("memory_appraisal", context),
         )
         for appraisal in result.value.appraisals:
-            batch[appraisal.index].emotions = appraisal.emotions.vector()
+            batch[appraisal.index].emotions = pack_emotions(appraisal.emotions.vector())
         return result.fallback
 
     def batch_appraise_memory(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from weakref import WeakValueDictionary
 
 from engine.llm.embedding import cosine
 
@@ -18,15 +19,33 @@ class MemoryItem:
     text: str
     kind: str  # identity | action | reflection | summary
     scene_index: int | None = None
-    emotions: tuple[float, ...] | None = None
+    emotions: Sequence[float] | None = None  # as packed by pack_emotions
     embedding: array[float] | None = None
+
+
+def pack_emotions(vector: Iterable[float]) -> array[float]:
+    """An emotion vector as packed doubles: the same values in 128 bytes, where a tuple of
+    eight floats takes 312 once the appraisal that made them is gone."""
+    return array("d", vector)
+
+
+# Embeddings in use, by text: every simulation of a persona embeds the same identity memories
+# (and simulations often say the same stock lines), so one copy of each vector serves them all.
+_VECTORS: WeakValueDictionary[str, array[float]] = WeakValueDictionary()
 
 
 def attach_embeddings(items: Iterable[MemoryItem], vectors: Iterable[Sequence[float]]) -> None:
     """Store each item's embedding as packed doubles: the same values, but 64 of them take
-    0.6 KB where a list of floats takes 2.1 KB, and a simulation keeps dozens."""
+    0.6 KB where a list of floats takes 2.1 KB, and a simulation keeps dozens. An item whose
+    text already has an identical vector in memory shares it (vectors are never modified)."""
     for item, vector in zip(items, vectors, strict=True):
-        item.embedding = array("d", vector)
+        packed = array("d", vector)
+        known = _VECTORS.get(item.text)
+        if known is not None and known == packed:
+            packed = known
+        else:
+            _VECTORS[item.text] = packed
+        item.embedding = packed
 
 
 def emotion_similarity(a: Sequence[float], b: Sequence[float]) -> float:

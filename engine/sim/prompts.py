@@ -13,7 +13,7 @@ built-in simulator served over HTTP reads it to write its reply.
 from __future__ import annotations
 
 import hashlib
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from string import Template
 from typing import Any
@@ -74,23 +74,34 @@ SCENE_MASTER_PREAMBLE = Template(
 )
 
 
+@lru_cache(maxsize=4096)
+def _preamble(template: Template, names: tuple[tuple[str, str], ...]) -> str:
+    """A speaker's preamble for these names: one string shared by every call of every
+    simulation of the couple, not a copy per call in flight."""
+    return template.safe_substitute(dict(names))
+
+
 def render(purpose: str, context: dict[str, Any], **names: str) -> list[Message]:
     system, user = _templates()[purpose]
-    facts = f"{CONTEXT_OPEN}{orjson.dumps(context).decode()}{CONTEXT_CLOSE}"
+    # The facts go straight into the message: no prompt-sized copy in between.
+    facts = orjson.dumps(context).decode()
     task = system.safe_substitute(names)
     question = user.safe_substitute(names)
     if purpose in PARTNER_PURPOSES:
-        preamble = PARTNER_PREAMBLE.safe_substitute(names)
+        preamble = _preamble(PARTNER_PREAMBLE, tuple(names.items()))
     elif purpose in SCENE_MASTER_PURPOSES:
-        preamble = SCENE_MASTER_PREAMBLE.safe_substitute(names)
+        preamble = _preamble(SCENE_MASTER_PREAMBLE, tuple(names.items()))
     else:
         return [
             {"role": "system", "content": task},
-            {"role": "user", "content": f"{facts}\n\n{question}"},
+            {"role": "user", "content": f"{CONTEXT_OPEN}{facts}{CONTEXT_CLOSE}\n\n{question}"},
         ]
     return [
         {"role": "system", "content": preamble},
-        {"role": "user", "content": f"{facts}\n\n{task}\n\n{question}"},
+        {
+            "role": "user",
+            "content": f"{CONTEXT_OPEN}{facts}{CONTEXT_CLOSE}\n\n{task}\n\n{question}",
+        },
     ]
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from engine.compact import CompactModel
 
 Role = Literal["A", "B"]
 
 
-class AgentInfo(BaseModel):
+class AgentInfo(CompactModel):
     model_config = ConfigDict(frozen=True)
 
     name: str
@@ -18,7 +20,7 @@ class AgentInfo(BaseModel):
     summary: str
 
 
-class TurningPointRef(BaseModel):
+class TurningPointRef(CompactModel):
     model_config = ConfigDict(frozen=True)
 
     id: str
@@ -27,7 +29,7 @@ class TurningPointRef(BaseModel):
     uncertainty: Literal["self", "partner", "relationship"]
 
 
-class PartnerCommitment(BaseModel):
+class PartnerCommitment(CompactModel):
     """One partner's commitment after a scene (Rusbult's investment model, 0–10 each)."""
 
     model_config = ConfigDict(frozen=True)
@@ -44,7 +46,7 @@ class PartnerCommitment(BaseModel):
     spread: float = 0.0
 
 
-class CommitmentEntry(BaseModel):
+class CommitmentEntry(CompactModel):
     """The commitment log's entry for one scene: both partners, named, never ambiguous."""
 
     model_config = ConfigDict(frozen=True)

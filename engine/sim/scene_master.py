@@ -120,7 +120,9 @@ class SceneMaster:
         self.seed = 0
         self.beats: int | None = None  # beats per scene, when a Simulation says so
         self.state: RelationshipState | None = None  # after the last scene played
-        self.states: list[RelationshipState] = []
+        # Each played scene's state values, for the after-action report. Values only: the whole
+        # states, evidence included, are in the events, and a simulation need not carry them.
+        self.state_values: list[dict[str, str]] = []
         self.outcome: Outcome | None = None
         self.ended_early = False
         self.scene_index = 0
@@ -435,7 +437,7 @@ class SceneMaster:
 
     def record_state(self, state: RelationshipState) -> None:
         self.state = state
-        self.states.append(state)
+        self.state_values.append(state.values())
 
     # -- scene selection -----------------------------------------------------------------------
 
@@ -643,7 +645,7 @@ class SceneMaster:
                     "category": entry.turning_point.category,
                     "summary": entry.summary,
                     "commitment": {n: c.score for n, c in entry.commitments.items()},
-                    "state": self.states[i].values() if i < len(self.states) else None,
+                    "state": self.state_values[i] if i < len(self.state_values) else None,
                 }
             )
         context = {

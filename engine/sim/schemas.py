@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from engine.compact import CompactModel
 
 EMOTIONS = ("joy", "acceptance", "fear", "surprise", "sadness", "disgust", "anger", "anticipation")
 
@@ -19,7 +22,7 @@ Text = Annotated[str, Field(min_length=1, max_length=800)]
 LongText = Annotated[str, Field(min_length=1, max_length=1200)]
 
 
-class _Strict(BaseModel):
+class _Strict(CompactModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
@@ -36,7 +39,9 @@ class Emotions(_Strict):
     anticipation: Unit
 
     @classmethod
+    @cache
     def neutral(cls) -> Emotions:
+        """All zero. One shared instance (frozen): it is every agent's mood at first."""
         return cls(**dict.fromkeys(EMOTIONS, 0.0))
 
     def vector(self) -> tuple[float, ...]:
@@ -154,7 +159,10 @@ class Appraisal(_Strict):
     inner_thoughts: Sentence
 
     @classmethod
+    @cache
     def neutral(cls) -> Appraisal:
+        """The declared fallback. One shared instance (frozen, like everything in it): every
+        appraisal in flight holds it."""
         return cls(emotions=Emotions.neutral(), inner_thoughts="(no appraisal: neutral fallback)")
 
 
@@ -269,8 +277,10 @@ class RelationshipState(_Strict):
     breakup_marker: BreakupState
 
     @classmethod
+    @cache
     def unknown(cls) -> RelationshipState:
-        """The declared fallback: nothing could be inferred."""
+        """The declared fallback: nothing could be inferred. One shared instance (frozen, like
+        everything in it): every state inference in flight holds it."""
         item = {"value": "unknown", "evidence": "(not inferred: fallback)"}
         return cls.model_validate(dict.fromkeys(STATE_VARIABLES, item))
 

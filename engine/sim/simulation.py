@@ -35,6 +35,7 @@ from engine.sim.events import (
     SimulationStarted,
     StateInferred,
 )
+from engine.sim.memory import pack_emotions
 from engine.sim.records import AgentInfo, CommitmentEntry, PartnerCommitment
 from engine.sim.scene_master import SceneMaster
 from engine.sim.schemas import Appraisal, Emotions, RelationshipState, SceneSetup, SceneSummary
@@ -513,7 +514,7 @@ class Simulation:
             if isinstance(event, MemoriesAppraised):
                 items = [m for m in by_name[event.agent].memory.items if m.kind == "identity"]
                 for item, emotions in zip(items, event.emotions, strict=False):
-                    item.emotions = tuple(emotions)
+                    item.emotions = pack_emotions(emotions)
                 self._identity_appraised = True
             scene_index = getattr(event, "scene_index", None)
             if scene_index not in completed:

@@ -46,3 +46,19 @@ async def test_consecutive_calls_of_one_agent_share_the_stable_prefix() -> None:
     opening = actions[0].context.get("opening")  # type: ignore[union-attr]
     assert opening and opening in shared
     assert len(shared) > 0.5 * len(first)
+
+
+def test_calls_of_one_speaker_share_one_preamble_string() -> None:
+    from engine.sim import prompts
+
+    names = {"self": "Aiko Tanaka", "partner": "Kwame Asante"}
+    first = prompts.render("appraisal", {"situation": "one"}, **names)
+    second = prompts.render("reflection", {"summary": "two"}, **names)
+    assert first[0]["content"] is second[0]["content"]
+    assert first[0]["content"] == prompts.PARTNER_PREAMBLE.substitute(names)
+    other = prompts.render("appraisal", {}, self="Kwame Asante", partner="Aiko Tanaka")
+    assert other[0]["content"].startswith("You are Kwame Asante,")
+    master = prompts.render("summary", {}, a="Aiko Tanaka", b="Kwame Asante")
+    assert master[0]["content"] == prompts.SCENE_MASTER_PREAMBLE.substitute(
+        a="Aiko Tanaka", b="Kwame Asante"
+    )

@@ -157,3 +157,27 @@ def test_a_partner_sees_the_outward_profile_not_the_private_intake() -> None:
     assert "if_then_rules" not in own["partner_profile"]
     assert own["partner_profile"]["attachment_style"] == "secure"  # the outward facts stay
     assert all("synopsis" not in p for p in sm._pair_context().values())
+
+
+def test_agents_playing_one_persona_share_its_profiles_and_renamed_ones_do_not() -> None:
+    import gc
+
+    from engine import RelationshipAgent
+    from engine.sim import agent as agent_module
+
+    persona = find_persona("aiko-tanaka")
+    first = RelationshipAgent(persona.name, persona)
+    second = RelationshipAgent(persona.name, persona)
+    assert first.profile() is second.profile()
+    assert first.profile(inner=False) is second.profile(inner=False)
+    assert first.profile() == persona.profile()
+    assert first.profile(inner=False) == persona.profile(inner=False)
+    # A partner renamed for a simulation plays a copy of the persona: its own name in its prompts.
+    renamed = RelationshipAgent("Aiko", persona)
+    assert renamed.profile()["name"] == "Aiko" and first.profile()["name"] == persona.name
+    # The shared profiles go with the last agent playing that copy.
+    key = id(renamed.persona)
+    assert key in agent_module._PROFILES
+    del renamed
+    gc.collect()
+    assert key not in agent_module._PROFILES
