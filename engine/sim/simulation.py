@@ -4,6 +4,7 @@ commitment log. Reports everything it does as events to an optional sink."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import uuid
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -280,11 +281,14 @@ class Simulation:
                     )
                 )
             heard: Any = None  # the partner's appraisal of the last line, still running
-            for beat in range(1, num_interactions + 1):
-                heard = await self._beat(index, beat, heard)
-            summary, state, _ = await asyncio.gather(
-                sm.summarize_async(), sm.infer_state_result(), self._heard(index, heard)
-            )
+            try:
+                for beat in range(1, num_interactions + 1):
+                    heard = await self._beat(index, beat, heard)
+                summary, state, _ = await asyncio.gather(
+                    sm.summarize_async(), sm.infer_state_result(), self._heard(index, heard)
+                )
+            finally:
+                close_unstarted(heard)
             self._emit(
                 SceneSummarized(
                     sim_id=self.sim_id,
@@ -578,3 +582,12 @@ class Simulation:
             sm.scene_index = max(completed)
             self._transition_pending = True
         return len(completed)
+
+
+def close_unstarted(heard: Any) -> None:
+    """Close a partner's appraisal that a cancelled beat never started (a gather cancelled
+    before its tasks ran): otherwise it is collected unawaited, and Python warns about it on
+    the user's terminal."""
+    pending = heard[3] if heard is not None else None
+    if inspect.iscoroutine(pending) and inspect.getcoroutinestate(pending) == inspect.CORO_CREATED:
+        pending.close()
