@@ -22,6 +22,7 @@ import polars as pl
 
 from engine.analysis.cache import cache_key, read_tables, write_tables
 from engine.batch.facts import KINDS, project, read_facts, scan_events
+from engine.batch.gctune import paused_gc
 from engine.batch.layout import EVENTS, MANIFEST
 from engine.errors import ConfigError
 
@@ -122,7 +123,11 @@ def load_run(run_dir: str | Path, *, keep_reports: bool = True) -> RunData:
     """Read ``run_dir`` into tables (see the module doc). Raises ConfigError on a bad input.
     ``keep_reports=False`` does not read after-action reports at all (no ``reports``, no
     ``predicted_*`` columns): aggregates, comparisons and evaluation do not use them."""
-    run_dir = Path(run_dir)
+    with paused_gc():  # a large run's lines decode to a million objects, none in a cycle
+        return _load_run(Path(run_dir), keep_reports)
+
+
+def _load_run(run_dir: Path, keep_reports: bool) -> RunData:
     manifest = read_manifest(run_dir)
     sims_info: dict[str, dict[str, Any]] = manifest["sims"]
     spec = manifest.get("spec") if isinstance(manifest.get("spec"), dict) else {}

@@ -12,9 +12,10 @@ change in memory (RSS per running simulation 111.8 vs 112.5 KB, bench_batch.py).
 The collector is the process's, not the engine's: the runner never changes it. Programs that
 run big batches opt in by wrapping their run (``relsim run``/``resume``/``rerun``, the dashboard
 behind ``relsim dash``/``demo``, ``relsim serve``, and the benchmarks that measure them). The
-analysis commands pause it while they read a run (``paused_gc``): decoding a 10,000-simulation
-run makes over a million objects, none of them in a cycle a collection could free, and
-collections added 40% (default thresholds) or 13% (batch thresholds) to reading the run.
+analysis loader (``engine.analysis.load.load_run``) pauses it while it reads a run
+(``paused_gc``): decoding a 10,000-simulation run makes over a million objects, none of them
+in a cycle a collection could free, and collections added 40% (default thresholds) or 13%
+(batch thresholds) to reading the run.
 """
 
 from __future__ import annotations

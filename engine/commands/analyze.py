@@ -20,9 +20,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.analysis.aggregate import aggregate
     from engine.analysis.load import load_run
     from engine.analysis.output import write_aggregates
-    from engine.batch.gctune import paused_gc
 
-    with paused_gc():  # a large run's lines decode to a million objects, none in a cycle
-        data = load_run(args.run_dir, keep_reports=False)
+    data = load_run(args.run_dir, keep_reports=False)
     write_aggregates(sys.stdout, data, aggregate(data, args.by), args.format)
     return 0

@@ -23,10 +23,8 @@ def run(args: argparse.Namespace) -> int:
     from engine.analysis.compare import compare_runs
     from engine.analysis.load import load_run
     from engine.analysis.output import print_comparison
-    from engine.batch.gctune import paused_gc
 
-    with paused_gc():  # a large run's lines decode to a million objects, none in a cycle
-        a, b = load_run(args.run_a, keep_reports=False), load_run(args.run_b, keep_reports=False)
+    a, b = load_run(args.run_a, keep_reports=False), load_run(args.run_b, keep_reports=False)
     result = compare_runs(a, b, args.by)
     if args.format == "json":
         sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -24,11 +24,9 @@ def run(args: argparse.Namespace) -> int:
 
     from engine.analysis.evaluate import evaluate, read_outcomes
     from engine.analysis.load import load_run
-    from engine.batch.gctune import paused_gc
 
     observed = read_outcomes(args.outcomes)
-    with paused_gc():  # a large run's lines decode to a million objects, none in a cycle
-        data = load_run(args.run_dir, keep_reports=False)
+    data = load_run(args.run_dir, keep_reports=False)
     result = evaluate(data, observed, baseline=not args.no_baseline)
     if args.format == "json":
         sys.stdout.write(orjson.dumps(result, option=orjson.OPT_INDENT_2).decode() + "\n")

@@ -17,10 +17,8 @@ def run(args: argparse.Namespace) -> int:
 
     from engine.analysis.load import load_run
     from engine.analysis.report import render_report
-    from engine.batch.gctune import paused_gc
 
-    with paused_gc():  # a large run's lines decode to a million objects, none in a cycle
-        data = load_run(args.run_dir)
+    data = load_run(args.run_dir)
     html = render_report(data)
     Path(args.output).write_text(html, encoding="utf-8")
     print(f"report written to {args.output} ({len(html.encode()) / 1024:.0f} KiB)")
